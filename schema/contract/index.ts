@@ -1,0 +1,3 @@
+export * from './contribution.js';
+export { canonicalSdl, sdlHash, contributionSdlHash } from './sdl-hash.js';
+export * from './dataset.js';
