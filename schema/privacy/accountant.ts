@@ -62,11 +62,14 @@ export function cksEpsilonAt(rho: number, delta: number, alpha: number): number 
   return up(value + slack, 2);
 }
 
-/** CKS20 conversion: minimise over α numerically; any α gives a valid bound, so the search cannot under-report. */
-export function rhoToEpsilonCKS(rho: number, delta: number): number {
+/**
+ * CKS20 conversion at the best order α found by golden-section search on log(α − 1) ∈ [−20, 20]
+ * (the bound is unimodal in α). Any α gives a valid bound, so the search cannot under-report;
+ * it only decides how tight the report is.
+ */
+export function cksBestOrder(rho: number, delta: number): { alpha: number; epsilon: number } {
   validateRho(rho);
   validateDelta(delta);
-  // Golden-section search on log(α − 1) ∈ [−20, 20] (the function is unimodal in α).
   const f = (x: number): number => cksEpsilonAt(rho, delta, 1 + Math.exp(x));
   let lo = -20;
   let hi = 20;
@@ -90,7 +93,12 @@ export function rhoToEpsilonCKS(rho: number, delta: number): number {
       f2 = f(x2);
     }
   }
-  return Math.min(f1, f2);
+  return f1 < f2 ? { alpha: 1 + Math.exp(x1), epsilon: f1 } : { alpha: 1 + Math.exp(x2), epsilon: f2 };
+}
+
+/** CKS20 conversion ρ-zCDP ⇒ (ε, δ)-DP (Corollary 13), rounded up. */
+export function rhoToEpsilonCKS(rho: number, delta: number): number {
+  return cksBestOrder(rho, delta).epsilon;
 }
 
 /** ρ-zCDP ⇒ (ε, δ)-DP: the tighter of the Bun–Steinke and CKS20 bounds. */

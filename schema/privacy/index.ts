@@ -28,7 +28,8 @@ export {
 } from './sensitivity.js';
 export { CONFIDENCE, discreteGaussianAccuracy, discreteLaplaceAccuracy, type Accuracy } from './accuracy.js';
 export {
-  GRID_BITS,
+  PRECISION_BITS,
+  gridBitsFor,
   makeDiscreteLaplace,
   makeDiscreteGaussian,
   discreteLaplaceWithScale,
@@ -46,6 +47,8 @@ export {
   rhoToEpsilon,
   rhoToEpsilonBS,
   rhoToEpsilonCKS,
+  cksBestOrder,
+  cksEpsilonAt,
   chargeToDp,
   type PrivacyCharge,
 } from './accountant.js';

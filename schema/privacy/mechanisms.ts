@@ -19,8 +19,19 @@ import type { PrivacyCharge } from './accountant.js';
 import { validateEpsilon, validateRho, validateScale, validateSensitivity, validateSigma } from './validate.js';
 import { AccordError } from '../errors.js';
 
-/** Noise parameters are rounded up to multiples of 2^-GRID_BITS (never less noise than asked). */
-export const GRID_BITS = 10;
+/**
+ * Noise parameters are rounded up (never less noise than asked) to a dyadic grid fine enough for a
+ * relative precision of 2^-PRECISION_BITS: x ∈ [2^e, 2^(e+1)) is rounded up to a multiple of
+ * 2^(e − PRECISION_BITS). For σ² this keeps 2·a·b·t² near 2^41, so the discrete Gaussian's
+ * acceptance test stays on the exact double-precision fast path for every σ.
+ */
+export const PRECISION_BITS = 20;
+
+/** Grid bits for a positive value x: 2^-bits ≤ 2^-PRECISION_BITS · x, within [0, maxBits]. */
+export function gridBitsFor(x: number, maxBits: number): number {
+  const e = Math.floor(Math.log2(x));
+  return Math.min(maxBits, Math.max(0, PRECISION_BITS - e));
+}
 
 export type MechanismKind = 'discrete-laplace' | 'discrete-gaussian';
 
@@ -136,37 +147,36 @@ export function makeDiscreteGaussian(sigma2: Rational): NoiseMechanism {
   return Object.freeze(mech);
 }
 
-/** Discrete Laplace with scale t given as a double (rounded up to the 2^-10 grid). */
+/** Discrete Laplace with scale t given as a double (rounded up to the relative 2^-20 grid). */
 export function discreteLaplaceWithScale(t: number): NoiseMechanism {
   validateScale(t);
-  return makeDiscreteLaplace(ceilOnGrid(t, GRID_BITS));
+  return makeDiscreteLaplace(ceilOnGrid(t, gridBitsFor(t, 40)));
 }
 
-/** Discrete Gaussian with σ given as a double (σ² rounded up to the 2^-10 grid). */
+/** Discrete Gaussian with σ given as a double (σ² rounded up to the relative 2^-20 grid). */
 export function discreteGaussianWithSigma(sigma: number): NoiseMechanism {
   validateSigma(sigma);
-  return makeDiscreteGaussian(ceilRationalOnGrid(exactSquare(sigma), GRID_BITS));
+  return makeDiscreteGaussian(ceilRationalOnGrid(exactSquare(sigma), gridBitsFor(sigma * sigma, 80)));
 }
 
 /**
- * Inverse privacy map for pure DP: the discrete Laplace with the smallest scale on the 2^-10 grid
+ * Inverse privacy map for pure DP: the discrete Laplace with the smallest scale on the relative 2^-20 grid
  * such that a query of this sensitivity is ε-DP: t = ⌈Δ₁/ε⌉ on the grid.
  */
 export function laplaceForEpsilon(epsilon: number, sensitivity: Sensitivity): NoiseMechanism {
   validateEpsilon(epsilon);
   const l1 = validateSensitivity(sensitivity.l1, 'l1');
   if (l1 === 0) throw new AccordError('INVALID_SENSITIVITY', 'A zero-sensitivity query needs no noise; refusing to build a mechanism for it.');
-  const mech = makeDiscreteLaplace(ceilQuotientOnGrid(BigInt(l1), epsilon, GRID_BITS));
-  return mech;
+  return makeDiscreteLaplace(ceilQuotientOnGrid(BigInt(l1), epsilon, gridBitsFor(l1 / epsilon, 40)));
 }
 
 /**
- * Inverse privacy map for zCDP: the discrete Gaussian with the smallest σ² on the 2^-10 grid such
+ * Inverse privacy map for zCDP: the discrete Gaussian with the smallest σ² on the relative 2^-20 grid such
  * that a query of this sensitivity is ρ-zCDP: σ² = ⌈Δ₂²/(2ρ)⌉ on the grid.
  */
 export function gaussianForRho(rho: number, sensitivity: Sensitivity): NoiseMechanism {
   validateRho(rho);
   const l2s = validateSensitivity(sensitivity.l2Squared, 'l2Squared');
   if (l2s === 0) throw new AccordError('INVALID_SENSITIVITY', 'A zero-sensitivity query needs no noise; refusing to build a mechanism for it.');
-  return makeDiscreteGaussian(ceilQuotientOnGrid(BigInt(l2s), 2 * rho, GRID_BITS));
+  return makeDiscreteGaussian(ceilQuotientOnGrid(BigInt(l2s), 2 * rho, gridBitsFor(l2s / (2 * rho), 80)));
 }

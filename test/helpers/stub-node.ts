@@ -1,0 +1,199 @@
+/**
+ * Stub member nodes for gateway tests: small HTTP servers on 127.0.0.1 that publish the
+ * contribution SDL as a federation 2.7 subgraph (`buildSubgraphSchema`) and answer contribution
+ * requests with planted partials, or misbehave on demand (slow, down, drifted SDL, invalid partials).
+ *
+ *   const node = await startStubNode({ id: 'cert-a', planted: [{ country: 'FR', sector: 'energy', count: 12 }] });
+ *   node.url  // http://127.0.0.1:PORT/graphql
+ *   node.requests  // every ContributionRequest received
+ *   node.behave({ delayMs: 2000 }); node.respondWith((req, honest) => ({ ...honest, units: 0 }));
+ *   await node.close();
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { graphql, parse, type GraphQLSchema } from 'graphql';
+import { CONTRIBUTION_SDL, type Contribution, type ContributionGroup, type ContributionRequest } from '../../schema/contract/index.js';
+import { countryByAlpha2 } from '../../schema/reference/index.js';
+
+export const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: [])';
+
+/** A planted group of bounded counts: the node's truth before projection onto a query's groupBy. */
+export interface PlantedCell {
+  country: string;
+  sector: string;
+  /** `YYYY-MM-DD`; needed only for time filters/groupings. */
+  date?: string;
+  /** Bounded count (what the node's SQL would produce for this country × sector × day). */
+  count: number;
+}
+
+export type Responder = (request: ContributionRequest, honest: Contribution) => Contribution | Promise<Contribution>;
+
+export interface StubNodeOptions {
+  id: string;
+  planted?: PlantedCell[];
+  /** Replaces the published SDL (the federation link is prepended). Default: CONTRIBUTION_SDL. */
+  sdl?: string;
+  /** Delay before answering a contribution request (not the SDL check). */
+  delayMs?: number;
+  /** Port to listen on (default: any free port). */
+  port?: number;
+}
+
+export interface StubNode {
+  readonly id: string;
+  readonly url: string;
+  readonly port: number;
+  /** Contribution requests received, in order. */
+  readonly requests: ContributionRequest[];
+  /** `_service` fetches received. */
+  serviceChecks: number;
+  /** Change the answer (default: the honest projection of `planted`). */
+  respondWith(fn: Responder | null): void;
+  behave(b: { delayMs?: number }): void;
+  close(): Promise<void>;
+}
+
+function isoWeek(date: string): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const t = new Date(Date.UTC(y, m - 1, d));
+  const dow = t.getUTCDay() || 7;
+  t.setUTCDate(t.getUTCDate() + 4 - dow);
+  const wy = t.getUTCFullYear();
+  const week = Math.floor((t.getTime() - Date.UTC(wy, 0, 1)) / 86_400_000 / 7) + 1;
+  return `${wy}-W${String(week).padStart(2, '0')}`;
+}
+
+function dimensionValue(dim: string, c: PlantedCell): string {
+  const country = countryByAlpha2(c.country);
+  switch (dim) {
+    case 'COUNTRY':
+      return c.country;
+    case 'REGION':
+      return country?.region ?? '';
+    case 'SUBREGION':
+      return country?.subregion ?? '';
+    case 'SECTOR':
+      return c.sector;
+    case 'WEEK':
+      return isoWeek(c.date ?? '1970-01-01');
+    case 'MONTH':
+      return (c.date ?? '1970-01-01').slice(0, 7);
+    default:
+      throw new Error(`stub node cannot group by ${dim}`);
+  }
+}
+
+function matches(c: PlantedCell, request: ContributionRequest): boolean {
+  const f = request.filter ?? {};
+  const country = countryByAlpha2(c.country);
+  if (f.countries && !f.countries.includes(c.country)) return false;
+  if (f.regions && !f.regions.includes(country?.region ?? '')) return false;
+  if (f.subregions && !f.subregions.includes(country?.subregion ?? '')) return false;
+  if (f.sectors && !f.sectors.includes(c.sector)) return false;
+  if (f.from && (!c.date || c.date < f.from)) return false;
+  if (f.to && (!c.date || c.date >= f.to)) return false;
+  return true;
+}
+
+/**
+ * The honest contribution of `planted` for `request`: planted counts filtered, projected onto the
+ * groupBy keys and summed, with the fewest units the bounds allow for those counts.
+ */
+export function honestContribution(node: string, planted: readonly PlantedCell[], request: ContributionRequest): Contribution {
+  const groups = new Map<string, ContributionGroup>();
+  for (const c of planted) {
+    if (!matches(c, request)) continue;
+    const key = request.groupBy.map((d) => dimensionValue(d, c));
+    const k = JSON.stringify(key);
+    const g = groups.get(k) ?? { key, count: 0, sum: null };
+    g.count += c.count;
+    groups.set(k, g);
+  }
+  const list = [...groups.values()];
+  const { maxPartitions: l0, maxPerPartition: lInf } = request.bounds;
+  const total = list.reduce((s, g) => s + g.count, 0);
+  const maxCount = list.reduce((m, g) => Math.max(m, g.count), 0);
+  const nonEmpty = list.filter((g) => g.count > 0).length;
+  const units = Math.max(Math.ceil(maxCount / lInf), Math.ceil(nonEmpty / l0), Math.ceil(total / (l0 * lInf)));
+  return { node, queryId: request.queryId, units, groups: list };
+}
+
+/** Starts a stub node. */
+export async function startStubNode(options: StubNodeOptions): Promise<StubNode> {
+  let responder: Responder | null = null;
+  let delayMs = options.delayMs ?? 0;
+  const requests: ContributionRequest[] = [];
+  const sockets = new Set<import('node:net').Socket>();
+  const state = { serviceChecks: 0 };
+  const typeDefs = parse(`${FEDERATION_LINK}\n${options.sdl ?? CONTRIBUTION_SDL}`);
+  const resolvers = {
+    Query: {
+      contribution: async (_: unknown, args: { request: ContributionRequest }) => {
+        const request = JSON.parse(JSON.stringify(args.request)) as ContributionRequest;
+        requests.push(request);
+        if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+        const honest = honestContribution(options.id, options.planted ?? [], request);
+        return responder ? responder(request, honest) : honest;
+      },
+    },
+  };
+  const schema: GraphQLSchema = buildSubgraphSchema([{ typeDefs, resolvers: resolvers as never }]);
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      let body: { query?: string; variables?: Record<string, unknown>; operationName?: string };
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/json' }).end('{"errors":[{"message":"bad json"}]}');
+        return;
+      }
+      if (body.query?.includes('_service')) state.serviceChecks++;
+      const result = await graphql({ schema, source: body.query ?? '', variableValues: body.variables, operationName: body.operationName });
+      const text = JSON.stringify(result);
+      if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(text);
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    id: options.id,
+    url: `http://127.0.0.1:${port}/graphql`,
+    port,
+    requests,
+    get serviceChecks() {
+      return state.serviceChecks;
+    },
+    set serviceChecks(v: number) {
+      state.serviceChecks = v;
+    },
+    respondWith(fn) {
+      responder = fn;
+    },
+    behave(b) {
+      if (b.delayMs !== undefined) delayMs = b.delayMs;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A free loopback port with nothing listening on it (for "node down" tests). */
+export async function unusedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
