@@ -1,13 +1,13 @@
 /**
  * Public threat-actor catalog (MISP galaxy `threat-actor`) — the public key domain for named actors.
  *
- * Data: `data/actors.json` (see `data/SOURCES.md`): per actor its name (the galaxy `value`), synonyms,
+ * Data: `catalog/actors.json` (see `catalog/SOURCES.md`): per actor its name (the galaxy `value`), synonyms,
  * suspected origin country (`meta.country`, ISO alpha-2), CFR suspected victims and targeted sectors.
  * Victim names are resolved to ISO alpha-2 with `countryByName`; entries that name no country ("Europe",
  * "NATO", a company) are not kept as victims. Targeted-sector names are resolved with `sectorFromName`;
  * names that map to no sector are not kept. A released actor key is always the catalog `name`.
  */
-import data from './data/actors.json' with { type: 'json' };
+import data from './catalog/actors.json' with { type: 'json' };
 import { countryByName } from './countries.js';
 import { sectorFromName, type SectorId } from './sectors.js';
 

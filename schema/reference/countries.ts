@@ -1,7 +1,7 @@
 /**
  * ISO 3166-1 countries joined to their UN M49 region and sub-region — a public key domain.
  *
- * Data: `data/countries.json` (see `data/SOURCES.md`). Two source rows carry no M49 region and are
+ * Data: `catalog/countries.json` (see `catalog/SOURCES.md`). Two source rows carry no M49 region and are
  * given one here, so that every country has a region and region keys form a complete partition:
  * - `AQ` Antarctica has an empty region in M49: it becomes region "Antarctica", sub-region "Antarctica"
  *   (no numeric code).
@@ -9,7 +9,7 @@
  *   source uses for its neighbours.
  * Kosovo (`XK`) is not an ISO 3166-1 code and is not in the domain.
  */
-import rows from './data/countries.json' with { type: 'json' };
+import rows from './catalog/countries.json' with { type: 'json' };
 
 export interface Country {
   /** ISO 3166-1 alpha-2, upper case (e.g. `DE`). */

@@ -1,11 +1,11 @@
 /**
  * CISA Known Exploited Vulnerabilities catalog — the public key domain for exploits (CVE ids).
  *
- * Data: `data/kev.json`, all entries of the catalog version in `KEV_CATALOG_VERSION`, trimmed to the
- * fields below (see `data/SOURCES.md`). Vendor, product and name are trimmed of surrounding spaces;
+ * Data: `catalog/kev.json`, all entries of the catalog version in `KEV_CATALOG_VERSION`, trimmed to the
+ * fields below (see `catalog/SOURCES.md`). Vendor, product and name are trimmed of surrounding spaces;
  * `knownRansomwareCampaignUse` is `true` for the source's "Known", `false` for "Unknown".
  */
-import catalog from './data/kev.json' with { type: 'json' };
+import catalog from './catalog/kev.json' with { type: 'json' };
 
 export interface KevEntry {
   /** `CVE-YYYY-NNNN…`, upper case. */

@@ -17,7 +17,7 @@
  * from the errata) onto a primary id; `sectorFromName` is a best-effort free-text mapping for ingestion
  * (MISP galaxy sector names, MISP victim object values, NIS2 and CISA names), returning `undefined`
  * when it does not know a name — callers report unknowns, they never drop them silently.
- * Sources and licences: `data/SOURCES.md`.
+ * Sources and licences: `catalog/SOURCES.md`.
  */
 
 /** Primary sector ids, in display order. */
