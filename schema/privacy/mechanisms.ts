@@ -147,6 +147,12 @@ export function makeDiscreteGaussian(sigma2: Rational): NoiseMechanism {
   return Object.freeze(mech);
 }
 
+/** r + 2^-bits. */
+function addGridStep(r: Rational, bits: number): Rational {
+  const d = 1n << BigInt(bits);
+  return rational(r.num * d + r.den, r.den * d);
+}
+
 /** Discrete Laplace with scale t given as a double (rounded up to the relative 2^-20 grid). */
 export function discreteLaplaceWithScale(t: number): NoiseMechanism {
   validateScale(t);
@@ -167,7 +173,15 @@ export function laplaceForEpsilon(epsilon: number, sensitivity: Sensitivity): No
   validateEpsilon(epsilon);
   const l1 = validateSensitivity(sensitivity.l1, 'l1');
   if (l1 === 0) throw new AccordError('INVALID_SENSITIVITY', 'A zero-sensitivity query needs no noise; refusing to build a mechanism for it.');
-  return makeDiscreteLaplace(ceilQuotientOnGrid(BigInt(l1), epsilon, gridBitsFor(l1 / epsilon, 40)));
+  const bits = gridBitsFor(l1 / epsilon, 40);
+  let t = ceilQuotientOnGrid(BigInt(l1), epsilon, bits);
+  let mech = makeDiscreteLaplace(t);
+  // The charge is rounded up; step the scale up by grid steps until the rounded charge is within the target too.
+  while (mech.epsilon(sensitivity)! > epsilon) {
+    t = addGridStep(t, bits);
+    mech = makeDiscreteLaplace(t);
+  }
+  return mech;
 }
 
 /**
@@ -178,5 +192,14 @@ export function gaussianForRho(rho: number, sensitivity: Sensitivity): NoiseMech
   validateRho(rho);
   const l2s = validateSensitivity(sensitivity.l2Squared, 'l2Squared');
   if (l2s === 0) throw new AccordError('INVALID_SENSITIVITY', 'A zero-sensitivity query needs no noise; refusing to build a mechanism for it.');
-  return makeDiscreteGaussian(ceilQuotientOnGrid(BigInt(l2s), 2 * rho, gridBitsFor(l2s / (2 * rho), 80)));
+  const bits = gridBitsFor(l2s / (2 * rho), 80);
+  let sigma2 = ceilQuotientOnGrid(BigInt(l2s), 2 * rho, bits);
+  let mech = makeDiscreteGaussian(sigma2);
+  // The charge is rounded up; step σ² up until the rounded charge is within the target too, so a
+  // ledger that compares charges with caps sees exactly the ρ it asked for or less.
+  while (mech.charge(sensitivity).rho > rho) {
+    sigma2 = addGridStep(sigma2, bits);
+    mech = makeDiscreteGaussian(sigma2);
+  }
+  return mech;
 }
