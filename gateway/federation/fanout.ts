@@ -1,0 +1,42 @@
+/**
+ * The scatter–gather path without Apollo: admit nodes, then answer pattern questions directly.
+ * For benchmarks (to separate the fan-out's own cost from the GraphQL layers) and for tools that
+ * run inside the gateway's trust boundary. Analysts reach the same code through the `nodes`
+ * subgraph.
+ */
+import type { Logger } from 'pino';
+import { resolveConfig, type GatewayConfigInput } from '../config.js';
+import { createLogger } from '../log.js';
+import { NodeClient } from '../net/node-client.js';
+import { answerPattern, type PatternAnswer, type PatternDeps } from '../patterns/answer.js';
+import type { PatternArgs } from '../patterns/query.js';
+import { NodeRegistry } from '../registry/index.js';
+import { HttpScatter, type NodeHeaders } from './scatter.js';
+
+export interface Fanout {
+  registry: NodeRegistry;
+  /** Plans, scatters to every admitted node, gathers and noises; throws what answerPattern throws. */
+  answer(args: PatternArgs): Promise<PatternAnswer>;
+  /** Closes the node connections. */
+  close(): void;
+}
+
+/**
+ * Admits the configured nodes (one SDL check each) and returns a direct pattern client using the
+ * same configuration rules as the gateway (`nodes`, `privacy`, `quorum`, `nodeTimeoutMs`, `maxCells`).
+ * Throws AccordError('CONFIG_INVALID') for a bad configuration.
+ */
+export async function createFanout(options: GatewayConfigInput & { logger?: Logger; headersFor?: NodeHeaders }): Promise<Fanout> {
+  const config = resolveConfig(options);
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const client = new NodeClient({ maxResponseBytes: config.maxNodeResponseBytes });
+  const registry = new NodeRegistry(config.nodes, { client, timeoutMs: config.nodeTimeoutMs, logger });
+  await registry.refresh();
+  const scatter = new HttpScatter({ registry, client, timeoutMs: config.nodeTimeoutMs, logger, ...(options.headersFor ? { headersFor: options.headersFor } : {}) });
+  const deps: PatternDeps = { scatter, privacy: config.privacy, defaultQuorum: config.quorum, maxCells: config.maxCells, logger };
+  return {
+    registry,
+    answer: (args) => answerPattern(args, deps),
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * The federation: subgraphs, composition and the Apollo gateway over them.
+ *
+ * Subgraphs (all served in-process):
+ * - `nodes`    — the analyst aggregate surface; its data source fans out to the member nodes;
+ * - `platform` — federation metadata from the registry;
+ * - `reference` — (slot) public catalogs (countries, sectors, KEV) and the entities that join
+ *   noised aggregates to them: add it to `extraSubgraphs`.
+ */
+import { ApolloGateway } from '@apollo/gateway';
+import { parse } from 'graphql';
+import type { Logger } from 'pino';
+import type { Entropy } from '../../schema/privacy/index.js';
+import type { GatewayConfig } from '../config.js';
+import type { NodeClient } from '../net/node-client.js';
+import type { PatternDeps, Scatter } from '../patterns/answer.js';
+import type { NodeRegistry } from '../registry/index.js';
+import { FanoutDataSource } from './fanout-datasource.js';
+import { HttpScatter, type NodeHeaders } from './scatter.js';
+import { buildNodesSchema, NODES_SDL, NODES_SUBGRAPH_NAME } from './subgraphs/nodes.js';
+import { buildPlatformDataSource, PLATFORM_SDL, PLATFORM_SUBGRAPH_NAME } from './subgraphs/platform.js';
+import { composeSupergraph, type LocalSubgraph } from './supergraph.js';
+
+export { createFanout, type Fanout } from './fanout.js';
+export { FanoutDataSource, catalogError, type FanoutDataSourceOptions } from './fanout-datasource.js';
+export { HttpScatter, type HttpScatterOptions, type NodeHeaders } from './scatter.js';
+export { composeSupergraph, type LocalSubgraph } from './supergraph.js';
+export { NODES_SDL, NODES_SUBGRAPH_NAME, buildNodesSchema, type NodesExecutionContext } from './subgraphs/nodes.js';
+export { PLATFORM_SDL, PLATFORM_SUBGRAPH_NAME, buildPlatformDataSource } from './subgraphs/platform.js';
+
+export interface FederationOptions {
+  config: Pick<GatewayConfig, 'privacy' | 'quorum' | 'maxCells' | 'nodeTimeoutMs'>;
+  registry: NodeRegistry;
+  client: NodeClient;
+  logger: Logger;
+  /** Replaces the HTTP scatter (benchmarks, in-process tests). */
+  scatter?: Scatter;
+  /** Per-node request headers (the grant slot). */
+  headersFor?: NodeHeaders;
+  /** Noise source (tests); the privacy core's CSPRNG by default. */
+  entropy?: Entropy;
+  /** More in-process subgraphs, e.g. `reference`. */
+  extraSubgraphs?: LocalSubgraph[];
+}
+
+export interface Federation {
+  gateway: ApolloGateway;
+  supergraphSdl: string;
+  subgraphs: readonly LocalSubgraph[];
+  /** The `nodes` subgraph's data source. */
+  fanout: FanoutDataSource;
+  scatter: Scatter;
+  patternDeps: PatternDeps;
+}
+
+/**
+ * Builds the subgraphs, composes the supergraph and creates the (not yet loaded) ApolloGateway
+ * whose buildService maps every subgraph name to its in-process data source. Hand the gateway to
+ * ApolloServer (`new ApolloServer({ gateway })`). Throws AccordError('CONFIG_INVALID') when the
+ * subgraphs do not compose.
+ */
+export function buildFederation(options: FederationOptions): Federation {
+  const { config, registry, client, logger } = options;
+  const scatter =
+    options.scatter ??
+    new HttpScatter({ registry, client, timeoutMs: config.nodeTimeoutMs, logger, ...(options.headersFor ? { headersFor: options.headersFor } : {}) });
+  const patternDeps: PatternDeps = {
+    scatter,
+    privacy: config.privacy,
+    defaultQuorum: config.quorum,
+    maxCells: config.maxCells,
+    logger,
+    ...(options.entropy ? { entropy: options.entropy } : {}),
+  };
+  const fanout = new FanoutDataSource({ schema: buildNodesSchema(patternDeps), logger });
+  const subgraphs: LocalSubgraph[] = [
+    { name: NODES_SUBGRAPH_NAME, typeDefs: parse(NODES_SDL), dataSource: fanout },
+    { name: PLATFORM_SUBGRAPH_NAME, typeDefs: parse(PLATFORM_SDL), dataSource: buildPlatformDataSource(registry, config.quorum) },
+    ...(options.extraSubgraphs ?? []),
+  ];
+  const supergraphSdl = composeSupergraph(subgraphs);
+  const byName = new Map(subgraphs.map((s) => [s.name, s.dataSource]));
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    logger: logger.child({ component: 'apollo-gateway' }),
+    buildService: ({ name }) => {
+      const ds = byName.get(name);
+      if (!ds) throw new Error(`no data source for subgraph ${name}`);
+      return ds;
+    },
+  });
+  return { gateway, supergraphSdl, subgraphs, fanout, scatter, patternDeps };
+}

@@ -1,0 +1,84 @@
+/**
+ * Gateway CLI.
+ *
+ *   node dist/gateway/main.js --nodes nodes.json [--port 4000] [--host 127.0.0.1] [--rho 0.05]
+ *     [--delta 1e-6] [--quorum STRICT|BEST_EFFORT] [--node-timeout-ms 2000] [--max-cells 5000]
+ *     [--max-partitions 4] [--max-per-partition 2] [--refresh-ms 60000] [--log-level info]
+ *
+ * Environment: ACCORD_NODES_FILE, ACCORD_PORT, ACCORD_HOST, ACCORD_RHO, ACCORD_DELTA, ACCORD_QUORUM,
+ * ACCORD_NODE_TIMEOUT_MS, ACCORD_LOG_LEVEL (flags win). Prints one JSON line
+ * `{"event":"listening","url":…}` on stdout when ready; logs go to stderr. SIGINT/SIGTERM drain
+ * and exit 0. A bad configuration exits 2 with the error code on stderr.
+ */
+import { Command, Option } from 'commander';
+import { isAccordError } from '../schema/errors.js';
+import { createGateway, type CreateGatewayOptions } from './app.js';
+import { DEFAULT_CONFIG, QUORUM_MODES, type QuorumMode } from './config.js';
+import { createLogger } from './log.js';
+
+const env = process.env;
+const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
+
+const program = new Command()
+  .name('accord-gateway')
+  .description('Accord federated gateway: noised cross-border aggregates over member nodes.')
+  .option('--port <port>', 'TCP port (0 = any free port)', env.ACCORD_PORT ?? String(DEFAULT_CONFIG.port))
+  .option('--host <host>', 'interface to bind', env.ACCORD_HOST ?? DEFAULT_CONFIG.host)
+  .option('--nodes <file>', 'JSON file listing the member nodes [{ id, name, kind, url }]', env.ACCORD_NODES_FILE)
+  .option('--rho <rho>', 'ρ (zCDP) per query', env.ACCORD_RHO)
+  .option('--delta <delta>', 'δ for the (ε, δ) statement', env.ACCORD_DELTA)
+  .addOption(new Option('--quorum <mode>', 'default quorum').choices(QUORUM_MODES as string[]).default(env.ACCORD_QUORUM ?? DEFAULT_CONFIG.quorum))
+  .option('--node-timeout-ms <ms>', 'per-node deadline', env.ACCORD_NODE_TIMEOUT_MS)
+  .option('--max-cells <n>', 'largest number of cells an answer may release')
+  .option('--max-partitions <n>', 'L0 contribution bound per organisation')
+  .option('--max-per-partition <n>', 'L∞ contribution bound per organisation and group (INCIDENTS)')
+  .option('--refresh-ms <ms>', 'node SDL re-check interval (0 = off)')
+  .option('--log-level <level>', 'pino level', env.ACCORD_LOG_LEVEL ?? DEFAULT_CONFIG.logLevel);
+
+async function main(): Promise<void> {
+  const o = program.parse().opts<Record<string, string | undefined>>();
+  const logger = createLogger(o.logLevel ?? 'info');
+  if (!o.nodes) logger.warn('no --nodes file given (ACCORD_NODES_FILE unset): the federation has no members');
+  const options: CreateGatewayOptions = {
+    port: num(o.port),
+    host: o.host,
+    quorum: o.quorum as QuorumMode,
+    nodeTimeoutMs: num(o.nodeTimeoutMs),
+    maxCells: num(o.maxCells),
+    refreshIntervalMs: num(o.refreshMs),
+    logLevel: o.logLevel,
+    privacy: Object.fromEntries(
+      Object.entries({ rho: num(o.rho), delta: num(o.delta), maxPartitions: num(o.maxPartitions), maxPerPartition: num(o.maxPerPartition) }).filter(
+        ([, v]) => v !== undefined,
+      ),
+    ),
+    logger,
+  };
+  if (o.nodes) options.nodes = o.nodes;
+  const gateway = await createGateway(options);
+  process.stdout.write(`${JSON.stringify({ event: 'listening', url: gateway.url })}\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    gateway.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  if (isAccordError(err)) {
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', code: err.code, msg: err.message })}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: String(err?.stack ?? err) })}\n`);
+  process.exit(1);
+});

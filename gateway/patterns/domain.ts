@@ -1,0 +1,124 @@
+/**
+ * The public key domain of a pattern query: every group key the answer releases.
+ *
+ * The released cell set depends only on the question (groupBy × filter), never on which keys the
+ * nodes' data contains, so a key's presence leaks nothing; cells no node has are released as
+ * noised zeros. Correlated dimensions are enumerated jointly: geography as the distinct
+ * (country, region, sub-region) projections of the filtered countries, time as the distinct
+ * (week, month) projections of the days in the window, so impossible pairs (FR × Asia) are never
+ * cells. Everything here derives from schema/reference and the calendar.
+ */
+import { AccordError } from '../../schema/errors.js';
+import { COUNTRIES, SECTOR_IDS } from '../../schema/reference/index.js';
+import { days, isoMonth, isoWeek } from './calendar.js';
+import type { PatternDimension, PatternQuery } from './query.js';
+
+export interface KeyDomain {
+  readonly groupBy: readonly PatternDimension[];
+  /** Every released key, one value per groupBy dimension, in release order. */
+  readonly keys: readonly (readonly string[])[];
+  /** Joined key (see {@link joinKey}) → position in `keys`. */
+  readonly index: ReadonlyMap<string, number>;
+}
+
+const GEO: readonly PatternDimension[] = ['COUNTRY', 'REGION', 'SUBREGION'];
+const TIME: readonly PatternDimension[] = ['WEEK', 'MONTH'];
+const SEP = '\u0001';
+
+/** The lookup form of a key. Injective for keys of one arity whose parts never contain U+0001. */
+export function joinKey(key: readonly string[]): string {
+  return key.join(SEP);
+}
+
+interface Factor {
+  /** Positions in groupBy this factor fills. */
+  positions: number[];
+  /** Distinct value tuples, one value per position. */
+  tuples: string[][];
+}
+
+function distinct(tuples: Iterable<string[]>): string[][] {
+  const seen = new Map<string, string[]>();
+  for (const t of tuples) {
+    const k = joinKey(t);
+    if (!seen.has(k)) seen.set(k, t);
+  }
+  return [...seen.values()];
+}
+
+/** Countries the filter admits (countries ∩ regions ∩ subregions), in catalog order. */
+function filteredCountries(q: PatternQuery) {
+  const { countries, regions, subregions } = q.filter;
+  return COUNTRIES.filter(
+    (c) =>
+      (!countries || countries.includes(c.alpha2)) &&
+      (!regions || regions.includes(c.region)) &&
+      (!subregions || subregions.includes(c.subregion)),
+  );
+}
+
+function geoValue(d: PatternDimension, c: (typeof COUNTRIES)[number]): string {
+  return d === 'COUNTRY' ? c.alpha2 : d === 'REGION' ? c.region : c.subregion;
+}
+
+/**
+ * Enumerates the key domain of `q`.
+ * Throws AccordError('INVALID_QUERY') when the filter admits no country or when the domain would
+ * hold more than `maxCells` cells (the message says to narrow the filter).
+ */
+export function keyDomain(q: PatternQuery, maxCells: number): KeyDomain {
+  const positions = (dims: readonly PatternDimension[]) => q.groupBy.flatMap((d, i) => (dims.includes(d) ? [i] : []));
+  const factors: Factor[] = [];
+
+  const countries = filteredCountries(q);
+  if (countries.length === 0) {
+    throw new AccordError('INVALID_QUERY', 'The filter admits no country (its countries, regions and subregions exclude each other).');
+  }
+  const geoPos = positions(GEO);
+  if (geoPos.length > 0) {
+    factors.push({ positions: geoPos, tuples: distinct(countries.map((c) => geoPos.map((i) => geoValue(q.groupBy[i]!, c)))) });
+  }
+  const sectorPos = positions(['SECTOR']);
+  if (sectorPos.length > 0) {
+    const sectors = q.filter.sectors ?? [...SECTOR_IDS];
+    factors.push({ positions: sectorPos, tuples: sectors.map((s) => [s]) });
+  }
+  const timePos = positions(TIME);
+  if (timePos.length > 0) {
+    // canonicalQuery guarantees a bounded window when a time dimension is grouped
+    const { from, to } = q.filter as { from: string; to: string };
+    const tuples = function* () {
+      for (const day of days(from, to)) yield timePos.map((i) => (q.groupBy[i] === 'WEEK' ? isoWeek(day) : isoMonth(day)));
+    };
+    factors.push({ positions: timePos, tuples: distinct(tuples()) });
+  }
+
+  factors.sort((a, b) => a.positions[0]! - b.positions[0]!); // cells vary fastest in the last groupBy dimension
+  const size = factors.reduce((n, f) => n * f.tuples.length, 1);
+  if (size > maxCells) {
+    throw new AccordError(
+      'INVALID_QUERY',
+      `The answer would release ${size} cells, more than the limit of ${maxCells}; narrow the filter (countries, regions, sectors, or the date window) or group by fewer dimensions.`,
+      { cells: size, maxCells },
+    );
+  }
+
+  const n = q.groupBy.length;
+  const keys: string[][] = [];
+  const current = new Array<string>(n);
+  const walk = (fi: number): void => {
+    if (fi === factors.length) {
+      keys.push(current.slice());
+      return;
+    }
+    const f = factors[fi]!;
+    for (const t of f.tuples) {
+      for (let j = 0; j < f.positions.length; j++) current[f.positions[j]!] = t[j]!;
+      walk(fi + 1);
+    }
+  };
+  walk(0);
+  const index = new Map<string, number>();
+  keys.forEach((k, i) => index.set(joinKey(k), i));
+  return { groupBy: q.groupBy, keys, index };
+}
