@@ -14,7 +14,7 @@ export function prng(seed: number): () => number {
 }
 
 export const COUNTRIES = ['DE', 'FR', 'PL', 'US', 'JP', 'BR', 'KE', 'AQ', 'TW'] as const;
-export const SECTORS = ['energy', 'health', 'finance', 'transport', 'water'] as const;
+export const SECTORS = ['energy', 'healthcare-public-health', 'financial-services', 'transportation', 'water'] as const;
 export const TLPS: TlpLevel[] = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
 
 export const EXPLOITS: ExploitRecord[] = [

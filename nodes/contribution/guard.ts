@@ -1,0 +1,32 @@
+/**
+ * The admission check that runs before a contribution touches incident data. The access-control
+ * work plugs in here: verify the signed grant carried in GRANT_HEADER, refuse replays, apply the
+ * operator's sharing rules and the node's own privacy ledger.
+ */
+import type { ContributionRequest } from '../../schema/contract/contribution.js';
+import type { ValidatedRequest } from './validate.js';
+
+export interface ContributionContext {
+  /** The node's public id. */
+  nodeId: string;
+  /** Node-local id of this request (also in the contribution log). */
+  requestId: string;
+  /** Raw value of the grant header, when the request carried one. */
+  grant?: string;
+  /** The request as received (for fingerprint checks against the grant). */
+  raw: ContributionRequest;
+}
+
+export interface ContributionGuard {
+  /**
+   * Resolves when the request may run. Refuses by throwing an AccordError (e.g. GRANT_INVALID,
+   * POLICY_DENIED, NODE_BUDGET_EXHAUSTED) whose message names the rule, never a count.
+   * Called after request validation and before any SQL over incident data.
+   */
+  admit(request: ValidatedRequest, ctx: ContributionContext): Promise<void> | void;
+}
+
+/** The default guard: admits every well-formed request (no grant checks yet). */
+export const allowAllGuard: ContributionGuard = {
+  admit(): void {},
+};

@@ -1,0 +1,148 @@
+/**
+ * An in-memory reference implementation of the bounded contribution, over a {@link NodeDataset}.
+ * Pure TypeScript, no database: tests compare it with the SQL statement. Its semantics are the
+ * specification the statement must meet:
+ *
+ * 1. rows: every incident passing the TLP rule and the filters, once per distinct key tuple (an
+ *    incident with two matching exploits is in two EXPLOIT groups; null regions are not grouped);
+ * 2. per (organisation, group): all rows, or for sums a uniformly random ≤ L∞ of them, each value
+ *    clamped and rounded to the grid;
+ * 3. per organisation: a uniformly random ≤ L0 of its groups;
+ * 4. per group: Σ min(rows, L∞) for counts (L∞ = 1 for ORGANISATIONS), Σ kept rows and Σ grid
+ *    units for sums; `units` = organisations kept.
+ */
+import type { ContributionGroup, ContributionRequest, Dimension } from '../../schema/contract/contribution.js';
+import type { ExploitRecord, IncidentRecord, NodeDataset, TlpLevel } from '../../schema/contract/dataset.js';
+import { isoMonth, isoWeek } from '../db/calendar.js';
+import { m49RegionLookup, type RegionLookup } from '../db/regions.js';
+import { gridUnits } from './grid.js';
+import { DEFAULT_CONTRIBUTING_TLP, compareKeys, type ContributionCell, type ContributionResult } from './policy.js';
+import { validateContributionRequest, type ValidatedRequest } from './validate.js';
+
+export interface ReferenceOptions {
+  regions?: RegionLookup;
+  contributingTlp?: readonly TlpLevel[];
+  /** Uniform [0, 1) source for the random choices (default Math.random). */
+  random?: () => number;
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
+const isVulnerability = (e: ExploitRecord): boolean => e.cve !== undefined && e.cve !== null && (e.kind === 'zero-day' || e.kind === 'n-day');
+
+function linkValues(d: 'EXPLOIT' | 'TOOL' | 'ACTOR', inc: IncidentRecord, exploits: Map<string, ExploitRecord>, actors: Map<string, string>): string[] {
+  const out = new Set<string>();
+  if (d === 'ACTOR') {
+    for (const a of inc.actors) out.add(actors.get(a)!);
+  } else {
+    for (const id of inc.exploits) {
+      const e = exploits.get(id)!;
+      if (d === 'EXPLOIT' && isVulnerability(e)) out.add(e.cve!);
+      if (d === 'TOOL' && e.kind === 'tool') out.add(e.name);
+    }
+  }
+  return [...out];
+}
+
+const LINK_FILTER = { EXPLOIT: 'exploits', TOOL: 'tools', ACTOR: 'actors' } as const;
+
+/** Kept cells of the reference bounding, sorted by organisation then key. */
+export function referenceCells(dataset: NodeDataset, request: ContributionRequest, opts: ReferenceOptions = {}): ContributionCell[] {
+  const req: ValidatedRequest = validateContributionRequest(request);
+  const regions = opts.regions ?? m49RegionLookup;
+  const random = opts.random ?? Math.random;
+  const f = req.filter;
+  const allowedTlp = new Set(
+    (opts.contributingTlp ?? DEFAULT_CONTRIBUTING_TLP).filter((t) => t !== 'AMBER+STRICT' && t !== 'RED' && (f.tlp === undefined || f.tlp.includes(t))),
+  );
+  const exploits = new Map(dataset.exploits.map((e) => [e.id, e]));
+  const actors = new Map(dataset.actors.map((a) => [a.id, a.name]));
+  const clamp = req.bounds.clamp;
+
+  // org → key string → { key, values }
+  const cells = new Map<string, Map<string, { key: string[]; values: number[] }>>();
+  for (const inc of dataset.incidents) {
+    if (!allowedTlp.has(inc.tlp)) continue;
+    if (f.from !== undefined && inc.date < f.from) continue;
+    if (f.to !== undefined && inc.date >= f.to) continue;
+    const place = regions(inc.country)!;
+    if (f.countries && !f.countries.includes(inc.country)) continue;
+    if (f.regions && !(place.region !== null && f.regions.includes(place.region))) continue;
+    if (f.subregions && !(place.subregion !== null && f.subregions.includes(place.subregion))) continue;
+    if (f.sectors && !f.sectors.includes(inc.sector)) continue;
+    if (req.measure === 'DISRUPTION_COUNT' && !inc.disruption) continue;
+    let excluded = false;
+    for (const d of ['EXPLOIT', 'TOOL', 'ACTOR'] as const) {
+      const list = f[LINK_FILTER[d]];
+      if (list !== undefined && !linkValues(d, inc, exploits, actors).some((v) => list.includes(v))) excluded = true;
+    }
+    if (excluded) continue;
+
+    const perDim: string[][] = req.groupBy.map((d: Dimension) => {
+      switch (d) {
+        case 'COUNTRY': return [inc.country];
+        case 'REGION': return place.region === null ? [] : [place.region];
+        case 'SUBREGION': return place.subregion === null ? [] : [place.subregion];
+        case 'SECTOR': return [inc.sector];
+        case 'WEEK': return [isoWeek(inc.date)];
+        case 'MONTH': return [isoMonth(inc.date)];
+        case 'TLP': return [inc.tlp];
+        default: {
+          const list = f[LINK_FILTER[d]];
+          const values = linkValues(d, inc, exploits, actors);
+          return list === undefined ? values : values.filter((v) => list.includes(v));
+        }
+      }
+    });
+    let tuples: string[][] = [[]];
+    for (const values of perDim) tuples = tuples.flatMap((t) => values.map((v) => [...t, v]));
+    const value = clamp ? gridUnits(inc.severity, clamp) : 0;
+    for (const key of tuples) {
+      let byKey = cells.get(inc.organisation);
+      if (!byKey) cells.set(inc.organisation, (byKey = new Map()));
+      const ks = JSON.stringify(key);
+      let cell = byKey.get(ks);
+      if (!cell) byKey.set(ks, (cell = { key, values: [] }));
+      cell.values.push(value);
+    }
+  }
+
+  const out: ContributionCell[] = [];
+  const { maxPartitions: L0, maxPerPartition: Linf } = req.bounds;
+  for (const [org, byKey] of cells) {
+    for (const cell of shuffle([...byKey.values()], random).slice(0, L0)) {
+      if (clamp) {
+        const kept = shuffle([...cell.values], random).slice(0, Linf);
+        out.push({ org, key: cell.key, count: kept.length, sum: kept.reduce((a, b) => a + b, 0) });
+      } else {
+        out.push({ org, key: cell.key, count: Math.min(cell.values.length, Linf), sum: null });
+      }
+    }
+  }
+  return out.sort((a, b) => (a.org < b.org ? -1 : a.org > b.org ? 1 : compareKeys(a.key, b.key)));
+}
+
+/** The reference contribution: {@link referenceCells} summed per group, groups sorted by key. */
+export function referenceContribution(dataset: NodeDataset, request: ContributionRequest, opts: ReferenceOptions = {}): ContributionResult {
+  const cells = referenceCells(dataset, request, opts);
+  const sum = validateContributionRequest(request).bounds.clamp !== undefined;
+  const groups = new Map<string, ContributionGroup>();
+  for (const c of cells) {
+    const ks = JSON.stringify(c.key);
+    const g = groups.get(ks);
+    if (g) {
+      g.count += c.count;
+      if (sum) g.sum = (g.sum ?? 0) + (c.sum ?? 0);
+    } else {
+      groups.set(ks, { key: c.key, count: c.count, sum: sum ? c.sum : null });
+    }
+  }
+  const units = new Set(cells.map((c) => c.org)).size;
+  return { units, groups: [...groups.values()].sort((a, b) => compareKeys(a.key, b.key)) };
+}

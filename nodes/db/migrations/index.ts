@@ -1,0 +1,10 @@
+/**
+ * The node's migrations, listed explicitly so they run the same from compiled `dist/` and under
+ * vitest (no folder scanning). Append new migrations; never edit or reorder applied ones.
+ */
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20250601000000_initial } from './Migration20250601000000_initial.js';
+
+export const NODE_MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20250601000000_initial', class: Migration20250601000000_initial },
+];
