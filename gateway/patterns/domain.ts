@@ -10,7 +10,7 @@
  */
 import { AccordError } from '../../schema/errors.js';
 import { COUNTRIES, SECTOR_IDS } from '../../schema/reference/index.js';
-import { days, isoMonth, isoWeek } from './calendar.js';
+import { days, isoMonth, isoWeek } from '../../schema/contract/calendar.js';
 import type { PatternDimension, PatternQuery } from './query.js';
 
 export interface KeyDomain {

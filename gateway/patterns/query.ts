@@ -10,7 +10,7 @@ import { AccordError } from '../../schema/errors.js';
 import type { ContributionBounds, ContributionFilter, Dimension } from '../../schema/contract/index.js';
 import { countryByAlpha2, isRegion, isSector, isSubregion } from '../../schema/reference/index.js';
 import type { QuorumMode } from '../config.js';
-import { daysBetween, isIsoDate } from './calendar.js';
+import { daysBetween, isIsoDate } from '../../schema/contract/calendar.js';
 
 /** What a pattern counts: incidents (L∞ = maxPerPartition) or distinct organisations (L∞ = 1). */
 export type PatternMeasure = 'INCIDENTS' | 'ORGANISATIONS';

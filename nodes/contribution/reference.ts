@@ -13,7 +13,7 @@
  */
 import type { ContributionGroup, ContributionRequest, Dimension } from '../../schema/contract/contribution.js';
 import type { ExploitRecord, IncidentRecord, NodeDataset, TlpLevel } from '../../schema/contract/dataset.js';
-import { isoMonth, isoWeek } from '../db/calendar.js';
+import { isoMonth, isoWeek } from '../../schema/contract/calendar.js';
 import { m49RegionLookup, type RegionLookup } from '../db/regions.js';
 import { gridUnits } from './grid.js';
 import { DEFAULT_CONTRIBUTING_TLP, compareKeys, type ContributionCell, type ContributionResult } from './policy.js';

@@ -6,7 +6,7 @@
 import { DIMENSIONS, MEASURES, type ContributionFilter, type ContributionRequest, type Dimension, type Measure } from '../../schema/contract/contribution.js';
 import { AccordError } from '../../schema/errors.js';
 import { validateBounds as coreValidateBounds } from '../../schema/privacy/index.js';
-import { isIsoDate } from '../db/calendar.js';
+import { isIsoDate } from '../../schema/contract/calendar.js';
 
 /** At most this many group-by dimensions. */
 export const MAX_DIMENSIONS = 4;

@@ -5,7 +5,7 @@
 import type { ActorRecord, ExploitRecord, IncidentRecord, NodeDataset, OrganisationRecord } from '../../schema/contract/dataset.js';
 import { TLP_LEVELS } from '../../schema/contract/dataset.js';
 import { AccordError } from '../../schema/errors.js';
-import { isIsoDate, isoMonth, isoWeek } from './calendar.js';
+import { isIsoDate, isoMonth, isoWeek } from '../../schema/contract/calendar.js';
 import { indicatorHash, normaliseIndicator } from './indicators.js';
 import { dialectOf, knexOf, type Dialect, type NodeOrm } from './orm.js';
 import { isSector as isReferenceSector } from '../../schema/reference/sectors.js';

@@ -5,7 +5,7 @@ import type { Contribution } from '../../schema/contract/index.js';
 import { isAccordError } from '../../schema/errors.js';
 import { COUNTRIES, REGIONS, SECTOR_IDS } from '../../schema/reference/index.js';
 import { gatherPattern, planPattern, type NodeOutcome } from '../../gateway/patterns/answer.js';
-import { isoWeek } from '../../gateway/patterns/calendar.js';
+import { isoWeek } from '../../schema/contract/calendar.js';
 import { joinKey, keyDomain } from '../../gateway/patterns/domain.js';
 import { canonicalQuery } from '../../gateway/patterns/query.js';
 import { validateContribution } from '../../gateway/patterns/validate.js';

@@ -9,7 +9,7 @@ import { AccordError } from '../../schema/errors.js';
 import { dialectOf, knexOf } from '../../nodes/db/orm.js';
 import { queryRows } from '../../nodes/db/sql.js';
 import { seedDataset } from '../../nodes/db/seed.js';
-import { isoWeek } from '../../nodes/db/calendar.js';
+import { isoWeek } from '../../schema/contract/calendar.js';
 import { m49RegionLookup, type RegionLookup } from '../../nodes/db/regions.js';
 import { runContribution } from '../../nodes/contribution/run.js';
 import { referenceContribution } from '../../nodes/contribution/reference.js';

@@ -10,16 +10,8 @@ import {
   cksBestOrder,
 } from '../../schema/privacy/index.js';
 import { nextUp } from '../../schema/privacy/float.js';
-import { AccordError } from '../../schema/errors.js';
+import { codeOf } from '../helpers/errors.js';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof AccordError ? e.code : 'other';
-  }
-  return undefined;
-}
 
 /** δ achieved at (ε, α) by CKS20 Corollary 13. */
 function cksDelta(rho: number, eps: number, alpha: number): number {

@@ -18,20 +18,12 @@ import {
   sumSensitivity,
   type NoiseMechanism,
 } from '../../schema/privacy/index.js';
-import { AccordError } from '../../schema/errors.js';
+import { codeOf } from '../helpers/errors.js';
 import { binomialLowerTail } from '../helpers/stats.js';
 
 const ALPHA = 1e-6;
 const entropy = new Entropy();
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof AccordError ? e.code : `not an AccordError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('discrete Laplace privacy map', () => {
   it('ε = Δ₁/t exactly where representable, and ρ = ε²/2', () => {

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { countSensitivity, gridBounds, sumSensitivity, toGridUnits, validateBounds } from '../../schema/privacy/index.js';
 import { AccordError } from '../../schema/errors.js';
+import { codeOf } from '../helpers/errors.js';
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof AccordError ? e.code : 'other';
-  }
-  return undefined;
-}
 
 describe('sensitivity from contribution bounds', () => {
   it('counts: l0 = K·L0, lInf = K·L∞, l1 = K·L0·L∞, l2² = K²·L0·L∞²', () => {

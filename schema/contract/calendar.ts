@@ -1,7 +1,7 @@
 /**
  * Calendar buckets as released group keys (ISO 8601, proleptic Gregorian, UTC):
  * weeks are `YYYY-Www` in the ISO week-numbering year, months are `YYYY-MM`. Nodes bucket incident
- * dates the same way.
+ * dates the same way; both import this one definition.
  */
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
