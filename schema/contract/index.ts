@@ -2,3 +2,4 @@ export * from './contribution.js';
 export { canonicalSdl, sdlHash, contributionSdlHash } from './sdl-hash.js';
 export * from './dataset.js';
 export * from './calendar.js';
+export * from './grant.js';
