@@ -5,7 +5,13 @@
  * timeouts). Nothing is derived from node data.
  */
 import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { JSONWebKeySet } from 'jose';
 import { AccordError } from '../schema/errors.js';
+import { countryByAlpha2, isRegion } from '../schema/reference/index.js';
+import { DEFAULT_AUDIENCE, DEV_ISSUER } from './auth/dev-issuer.js';
+import type { BudgetConfigInput } from './ledger/budgets.js';
+import type { Member } from './policy/members.js';
 
 /** How many admitted nodes must answer a query. */
 export type QuorumMode = 'STRICT' | 'BEST_EFFORT';
@@ -21,6 +27,44 @@ export interface NodeConfig {
   kind: string;
   /** The node's federated GraphQL endpoint (absolute http(s) URL). */
   url: string;
+  /** ISO 3166-1 alpha-2 country of a national node (policies may use it). */
+  country?: string;
+  /** UN M49 region of the node (default: the country's). */
+  region?: string;
+}
+
+/**
+ * Who may ask what (docs/access.md): member tokens, members and policies, budgets and the ledger
+ * database, and the key that signs grants to nodes.
+ */
+export interface AccessConfig {
+  /** Folder for the embedded defaults (database, keys). */
+  dataDir: string;
+  /** Member-token keys: an inline JWKS, a JWKS file, or a JWKS URL (one of them). */
+  jwks?: JSONWebKeySet;
+  jwksFile?: string;
+  jwksUrl?: string;
+  /** Required `iss` and `aud` of member tokens. */
+  tokenIssuer: string;
+  tokenAudience: string;
+  /** Accepted clock skew for token times, seconds. */
+  clockToleranceSec: number;
+  /** Members (inline) or a members file. */
+  members: Member[] | string;
+  /** Cedar policies (inline `{ text }`) or a `.cedar` file. */
+  policies: { text: string } | string;
+  /** Budgets (inline) or a budgets file; absent: built-in defaults. */
+  budgets?: BudgetConfigInput | string;
+  /** Ledger database: SQLite file or `postgres://` URL. */
+  db: string;
+  /** PostgreSQL schema for the gateway's tables. */
+  pgSchema?: string;
+  /** The grant signing key (Ed25519 private JWK file; generated when absent). */
+  signingKey: string;
+  /** Where to write the grant keys' public JWKS for node operators (absent: not written). */
+  signingJwksOut?: string;
+  /** `iss` of every grant. */
+  gatewayId: string;
 }
 
 /** Deployment-wide privacy defaults applied to every analyst query (DESIGN §3). */
@@ -57,9 +101,28 @@ export interface GatewayConfig {
   maxNodeResponseBytes: number;
   /** pino level for the gateway log (stderr). */
   logLevel: string;
+  access: AccessConfig;
 }
 
-export const DEFAULT_CONFIG: Readonly<Omit<GatewayConfig, 'nodes'>> = Object.freeze({
+/** Access configuration defaults under `dataDir` (the embedded deployment `npm start` prepares). */
+export function defaultAccess(dataDir = './data'): AccessConfig {
+  const dir = resolve(dataDir);
+  return {
+    dataDir: dir,
+    jwksFile: join(dir, 'dev-jwks.json'),
+    tokenIssuer: DEV_ISSUER,
+    tokenAudience: DEFAULT_AUDIENCE,
+    clockToleranceSec: 30,
+    members: join(dir, 'members.json'),
+    policies: join(dir, 'policies.cedar'),
+    db: join(dir, 'gateway.sqlite'),
+    signingKey: join(dir, 'gateway-signing.jwk'),
+    signingJwksOut: join(dir, 'gateway.jwks.json'),
+    gatewayId: 'accord-gateway',
+  };
+}
+
+export const DEFAULT_CONFIG: Readonly<Omit<GatewayConfig, 'nodes' | 'access'>> = Object.freeze({
   port: 4000,
   host: '127.0.0.1',
   privacy: Object.freeze({ rho: 0.05, delta: 1e-6, maxPartitions: 4, maxPerPartition: 2, multiplicity: 1 }),
@@ -72,8 +135,10 @@ export const DEFAULT_CONFIG: Readonly<Omit<GatewayConfig, 'nodes'>> = Object.fre
 });
 
 /** A partial configuration as accepted by {@link resolveConfig}; `privacy` may be partial too. */
-export type GatewayConfigInput = Partial<Omit<GatewayConfig, 'privacy' | 'nodes'>> & {
+export type GatewayConfigInput = Partial<Omit<GatewayConfig, 'privacy' | 'nodes' | 'access'>> & {
   privacy?: Partial<PrivacyDefaults>;
+  /** Access configuration; missing fields default under `access.dataDir` (./data). */
+  access?: Partial<AccessConfig>;
   /** Inline node list, or the path of a nodes file (JSON array of {@link NodeConfig}). */
   nodes?: NodeConfig[] | string;
 };
@@ -111,7 +176,18 @@ export function validateNodes(value: unknown): NodeConfig[] {
       invalid(`Node "${n.id}": url must be an absolute http(s) URL.`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') invalid(`Node "${n.id}": url must use http or https.`);
-    return { id: n.id, name: n.name, kind: n.kind, url: url.toString() };
+    const node: NodeConfig = { id: n.id, name: n.name, kind: n.kind, url: url.toString() };
+    if (n.country !== undefined) {
+      const c = typeof n.country === 'string' ? countryByAlpha2(n.country) : undefined;
+      if (!c) invalid(`Node "${n.id}": country must be an ISO 3166-1 alpha-2 code.`);
+      node.country = c.alpha2;
+      node.region = c.region;
+    }
+    if (n.region !== undefined) {
+      if (typeof n.region !== 'string' || !isRegion(n.region)) invalid(`Node "${n.id}": region must be a UN M49 region name.`);
+      node.region = n.region;
+    }
+    return node;
   });
 }
 
@@ -150,11 +226,13 @@ export function resolveConfig(input: GatewayConfigInput = {}): GatewayConfig {
   positiveInt('privacy.maxPartitions', privacy.maxPartitions);
   positiveInt('privacy.maxPerPartition', privacy.maxPerPartition);
   positiveInt('privacy.multiplicity', privacy.multiplicity);
+  const access = resolveAccess(input.access);
   const cfg: GatewayConfig = {
     ...DEFAULT_CONFIG,
     ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
     nodes,
     privacy,
+    access,
   } as GatewayConfig;
   positiveInt('port', cfg.port, 0);
   if (cfg.port > 65535) invalid('port must be ≤ 65535.');
@@ -164,4 +242,20 @@ export function resolveConfig(input: GatewayConfigInput = {}): GatewayConfig {
   positiveInt('refreshIntervalMs', cfg.refreshIntervalMs, 0);
   positiveInt('maxNodeResponseBytes', cfg.maxNodeResponseBytes, 1024);
   return cfg;
+}
+
+/** Fills access defaults under `dataDir`. Throws AccordError('CONFIG_INVALID') for conflicting key sources. */
+export function resolveAccess(input: Partial<AccessConfig> = {}): AccessConfig {
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<AccessConfig>;
+  const base = defaultAccess(defined.dataDir);
+  const sources = [defined.jwks, defined.jwksFile, defined.jwksUrl].filter((v) => v !== undefined).length;
+  if (sources > 1) invalid('Give one source of member-token keys: jwks, jwksFile or jwksUrl.');
+  if (sources === 1) delete base.jwksFile;
+  const access: AccessConfig = { ...base, ...defined };
+  if (typeof access.tokenIssuer !== 'string' || access.tokenIssuer === '') invalid('The token issuer must be a non-empty string.');
+  if (typeof access.tokenAudience !== 'string' || access.tokenAudience === '') invalid('The token audience must be a non-empty string.');
+  if (!NODE_ID_RE.test(access.gatewayId)) invalid(`The gateway id must match ${NODE_ID_RE.source}.`);
+  positiveInt('clockToleranceSec', access.clockToleranceSec, 0);
+  if (access.clockToleranceSec > 300) invalid('clockToleranceSec must be ≤ 300.');
+  return access;
 }

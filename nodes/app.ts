@@ -14,6 +14,7 @@ import { seedDataset } from './db/seed.js';
 import { queryRows } from './db/sql.js';
 import { startGraphqlServer } from './graphql/server.js';
 import { startOperatorServer } from './operator/server.js';
+import { setupGrants } from './grants/setup.js';
 
 export interface RunningNode {
   id: string;
@@ -74,15 +75,24 @@ export async function createNode(c: NodeConfig): Promise<RunningNode> {
     }
   };
   try {
+    const grants = setupGrants(cfg.grants, { orm, nodeId: cfg.id, logger, guard: c.guard });
     await seedOnce(orm, cfg, c, logger);
-    const service = new ContributionService({ orm, nodeId: cfg.id, guard: c.guard, contributingTlp: cfg.contributingTlp });
+    const service = new ContributionService({ orm, nodeId: cfg.id, guard: grants.guard, contributingTlp: cfg.contributingTlp });
     service.onOutcome = ({ error, ...o }) => {
       if (error !== undefined) logger.error({ event: 'contribution', ...o, err: error }, 'contribution failed');
       else logger.info({ event: 'contribution', ...o }, o.grantPresent ? 'contribution request (grant header present)' : 'contribution request (no grant header)');
     };
     const graphql = await startGraphqlServer({ service, logger, host: cfg.host, port: cfg.port });
     cleanups.push(() => graphql.close());
-    const operator = await startOperatorServer({ nodeId: cfg.id, orm, token: cfg.operatorToken, logger, host: cfg.operatorHost, port: cfg.operatorPort });
+    const operator = await startOperatorServer({
+      nodeId: cfg.id,
+      orm,
+      token: cfg.operatorToken,
+      logger,
+      host: cfg.operatorHost,
+      port: cfg.operatorPort,
+      routes: { '/ledger': async (url) => ({ id: cfg.id, ...(await grants.ledger(url.searchParams.get('period') ?? undefined)) }) },
+    });
     cleanups.push(() => operator.close());
     let closing: Promise<void> | undefined;
     return {

@@ -9,10 +9,12 @@ import type { Logger } from 'pino';
 import type { TlpLevel } from '../schema/contract/dataset.js';
 import { AccordError } from '../schema/errors.js';
 import type { ContributionGuard } from './contribution/guard.js';
+import { resolveGrantConfig, type GrantConfigInput, type ResolvedGrantConfig } from './grants/config.js';
 import { DEFAULT_CONTRIBUTING_TLP, checkContributingTlp } from './contribution/policy.js';
 import type { RegionLookup } from './db/regions.js';
 
-export interface NodeConfig {
+/** Grant fields (`gatewayJwks`, `gatewayIssuer`, `grants`, `sharingRules`, `memberCapRho`, `nodeCapRho`): see GrantConfigInput. */
+export interface NodeConfig extends GrantConfigInput {
   /** The node's public id (letters, digits, `-`, `_`; at most 64). */
   id: string;
   /** Interface of the federated endpoint (default 127.0.0.1). */
@@ -37,7 +39,7 @@ export interface NodeConfig {
   seedFile?: string;
   /** TLP levels that may contribute (default CLEAR, GREEN, AMBER; AMBER+STRICT and RED never). */
   contributingTlp?: readonly TlpLevel[];
-  /** Admission check before each contribution (default: admit all). */
+  /** Admission check before each contribution (default: from the grant settings; when given, it replaces them). */
   guard?: ContributionGuard;
   /** Country → UN M49 lookup (default: the built-in table). */
   regions?: RegionLookup;
@@ -61,6 +63,8 @@ export interface ResolvedNodeConfig {
   dataDir: string;
   seedFile?: string;
   contributingTlp: readonly TlpLevel[];
+  /** Grant verification, sharing rules and ledger caps. */
+  grants: ResolvedGrantConfig;
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -98,6 +102,7 @@ export function resolveNodeConfig(c: NodeConfig): ResolvedNodeConfig {
   const port = checkPort('port', c.port);
   const operatorPort = checkPort('operatorPort', c.operatorPort);
   const contributingTlp = checkContributingTlp(c.contributingTlp ?? DEFAULT_CONTRIBUTING_TLP);
+  const grants = resolveGrantConfig(c);
   const dataDir = resolve(c.dataDir ?? './data');
   const needsDataDir = c.db === undefined || c.secret === undefined || c.operatorToken === undefined;
   if (needsDataDir) mkdirSync(dataDir, { recursive: true });
@@ -114,5 +119,6 @@ export function resolveNodeConfig(c: NodeConfig): ResolvedNodeConfig {
     dataDir,
     seedFile: c.seedFile,
     contributingTlp,
+    grants,
   };
 }

@@ -18,12 +18,25 @@
  *   --seed-file <file>         ACCORD_NODE_SEED_FILE      NodeDataset JSON seeded once into an empty database
  *   --contributing-tlp <list>  ACCORD_NODE_CONTRIBUTING_TLP  comma-separated subset of CLEAR,GREEN,AMBER
  *   --log-level <level>        ACCORD_LOG_LEVEL           pino level (info)
+ *   --gateway-jwks <file|url>  ACCORD_NODE_GATEWAY_JWKS   gateway public keys (JWKS file or http(s) URL); without
+ *                                                        it every contribution is refused with GRANT_INVALID
+ *   --gateway-issuer <iss>     ACCORD_NODE_GATEWAY_ISSUER accepted grant issuer (accord-gateway)
+ *   --sharing-rules <file>     ACCORD_NODE_SHARING_RULES  the operator's sharing rules (JSON, see README)
+ *   --member-cap-rho <ρ>       ACCORD_NODE_MEMBER_CAP_RHO ρ cap per member per month (1)
+ *   --node-cap-rho <ρ>         ACCORD_NODE_NODE_CAP_RHO   ρ cap for the whole node per month (none)
+ *   --insecure-no-grants       (no environment fallback)  answer without any grant check (development only)
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { TlpLevel } from '../schema/contract/dataset.js';
 import { isAccordError } from '../schema/errors.js';
 import { createNode, defaultLogger } from './app.js';
 import type { NodeConfig } from './config.js';
+
+function rho(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a non-negative number');
+  return n;
+}
 
 function port(value: string): number {
   const n = Number(value);
@@ -48,6 +61,12 @@ const program = new Command()
   .option('--seed-file <file>', 'NodeDataset JSON seeded once into an empty database', env.ACCORD_NODE_SEED_FILE)
   .option('--contributing-tlp <list>', 'comma-separated TLP levels that may contribute', env.ACCORD_NODE_CONTRIBUTING_TLP)
   .option('--log-level <level>', 'pino log level', env.ACCORD_LOG_LEVEL ?? 'info')
+  .option('--gateway-jwks <file|url>', 'gateway public keys: JWKS file or http(s) URL', env.ACCORD_NODE_GATEWAY_JWKS || undefined)
+  .option('--gateway-issuer <iss>', 'accepted grant issuer', env.ACCORD_NODE_GATEWAY_ISSUER || undefined)
+  .option('--sharing-rules <file>', 'operator sharing rules (JSON)', env.ACCORD_NODE_SHARING_RULES || undefined)
+  .option('--member-cap-rho <rho>', 'ρ cap per member per month', rho, env.ACCORD_NODE_MEMBER_CAP_RHO ? rho(env.ACCORD_NODE_MEMBER_CAP_RHO) : undefined)
+  .option('--node-cap-rho <rho>', 'ρ cap for the whole node per month', rho, env.ACCORD_NODE_NODE_CAP_RHO ? rho(env.ACCORD_NODE_NODE_CAP_RHO) : undefined)
+  .option('--insecure-no-grants', 'INSECURE: answer contribution requests without any grant check', false)
   .showHelpAfterError();
 
 async function main(): Promise<void> {
@@ -66,6 +85,12 @@ async function main(): Promise<void> {
     seedFile?: string;
     contributingTlp?: string;
     logLevel: string;
+    gatewayJwks?: string;
+    gatewayIssuer?: string;
+    sharingRules?: string;
+    memberCapRho?: number;
+    nodeCapRho?: number;
+    insecureNoGrants: boolean;
   }>();
   const id = o.id;
   if (!id) {
@@ -87,6 +112,12 @@ async function main(): Promise<void> {
     seedFile: o.seedFile,
     contributingTlp: o.contributingTlp?.split(',').map((s) => s.trim()).filter(Boolean) as TlpLevel[] | undefined,
     logger,
+    gatewayJwks: o.gatewayJwks,
+    gatewayIssuer: o.gatewayIssuer,
+    sharingRules: o.sharingRules,
+    memberCapRho: o.memberCapRho,
+    nodeCapRho: o.nodeCapRho,
+    grants: o.insecureNoGrants ? 'disabled' : 'required',
   };
   let node: Awaited<ReturnType<typeof createNode>>;
   try {

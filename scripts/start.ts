@@ -1,24 +1,38 @@
 #!/usr/bin/env node
 /**
  * `npm start`: a local federation on this machine — three demo nodes (two national CERTs and an
- * energy ISAC), each a separate process over its own SQLite file seeded with synthetic incidents,
- * and the gateway on http://localhost:4000/graphql. Prints the URLs, a ready-to-paste query and the
- * operator credentials, and stops every process on Ctrl-C.
+ * energy ISAC), each a separate process over its own SQLite file, and the gateway on
+ * http://localhost:4000/graphql. Prints the URLs, a development token per demo member, a
+ * ready-to-paste query and the operator credentials, and stops every process on Ctrl-C.
+ *
+ * Before any process starts it makes sure the data folder holds (creating what is missing, never
+ * overwriting): the development token issuer (`dev-issuer.jwk`, `dev-jwks.json`), the gateway's
+ * grant signing key (`gateway-signing.jwk`) and its public JWKS for the nodes (`gateway.jwks.json`),
+ * and the demo access configuration (`members.json`, `policies.cedar`, `budgets.json`). Edit those
+ * and send the gateway SIGHUP to reload them.
+ *
+ * On first start the demo data goes through the operators' real import path: the synthetic generator
+ * writes one STIX 2.1 bundle per node (data/seed/<id>.stix.json) and `accord-node import` loads it
+ * into a new database file, which is moved into place only once the import has succeeded.
  *
  * Flags (environment fallback):
  *   --port <n>              ACCORD_PORT             gateway port (4000; 0 = any free port)
- *   --data-dir <dir>        ACCORD_DATA_DIR         where databases, seeds and secrets live (./data)
+ *   --data-dir <dir>        ACCORD_DATA_DIR         where databases, bundles and secrets live (./data)
  *   --incidents <n>         ACCORD_DEMO_INCIDENTS   synthetic incidents per node on first start (20000)
  *   --seed <s>              ACCORD_DEMO_SEED        generator seed (accord-demo)
- *   --fresh                                         delete the demo databases and seeds first
+ *   --fresh                                         delete the demo databases (nodes, gateway ledger) and bundles first
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { DEMO_NODES, generateFederation } from './synth/index.js';
+import { countryByAlpha2 } from '../schema/reference/index.js';
+import { devIssuerFiles, ensureDevIssuer, mintToken } from '../gateway/auth/dev-issuer.js';
+import { ensureSigningKey } from '../gateway/grants/signer.js';
+import { DEMO_BUDGETS, DEMO_MEMBERS, DEMO_POLICIES } from '../gateway/policy/defaults.js';
+import { DEMO_NODES, generateFederation, writeStixBundle } from './synth/index.js';
 
 interface Listening {
   event: 'listening';
@@ -35,8 +49,13 @@ interface Managed {
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const NODE_MAIN = resolve(here, '../nodes/main.js');
+const NODE_CLI = resolve(here, '../nodes/cli/index.js');
 const GATEWAY_MAIN = resolve(here, '../gateway/main.js');
 const READY_TIMEOUT_MS = 180_000;
+/** Lifetime of the development tokens printed at start. */
+const TOKEN_TTL_SECONDS = 12 * 3600;
+/** The demo nodes' own per-member cap (ρ per month): the largest demo allocation (see DEMO_BUDGETS). */
+const NODE_MEMBER_CAP_RHO = Math.max(DEMO_BUDGETS.allocation.rho, ...DEMO_BUDGETS.allocations.map((a) => a.rho));
 
 function nonNegativeInt(value: string): number {
   const n = Number(value);
@@ -52,7 +71,7 @@ const program = new Command()
   .option('--data-dir <dir>', 'data folder', env.ACCORD_DATA_DIR ?? './data')
   .option('--incidents <n>', 'synthetic incidents per node on first start', nonNegativeInt, env.ACCORD_DEMO_INCIDENTS ? nonNegativeInt(env.ACCORD_DEMO_INCIDENTS) : 20_000)
   .option('--seed <s>', 'synthetic data seed', env.ACCORD_DEMO_SEED ?? 'accord-demo')
-  .option('--fresh', 'delete the demo databases and seeds first', false)
+  .option('--fresh', 'delete the demo databases and bundles first', false)
   .showHelpAfterError();
 
 const children: Managed[] = [];
@@ -109,6 +128,43 @@ async function shutdown(code: number): Promise<never> {
   process.exit(code);
 }
 
+/**
+ * Runs `accord-node import` for one node into `<id>.sqlite.importing` and moves the file into place when
+ * the import succeeded; the bundle is deleted then (it is regenerated whenever a database is missing).
+ * Rejects with the CLI's error output otherwise.
+ */
+async function importBundle(id: string, dataDir: string, bundle: string): Promise<void> {
+  const db = join(dataDir, `${id}.sqlite`);
+  const work = `${db}.importing`;
+  for (const f of [work, `${work}-wal`, `${work}-shm`]) rmSync(f, { force: true });
+  const child = spawn(process.execPath, [NODE_CLI, '--id', id, '--data-dir', dataDir, '--db', work, '--quiet', 'import', '--no-progress', bundle], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: process.env,
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((res) => child.once('exit', (c) => res(c)));
+  if (code !== 0) throw new Error(`importing the demo data of ${id} failed (exit code ${code}):\n${stderr.trim()}`);
+  rmSync(`${work}-shm`, { force: true });
+  if (existsSync(`${work}-wal`)) renameSync(`${work}-wal`, `${db}-wal`);
+  renameSync(work, db);
+  rmSync(bundle, { force: true });
+}
+
+/** Writes `content` to `path` unless the file exists; returns the path. */
+function writeIfAbsent(path: string, content: string): string {
+  if (!existsSync(path)) writeFileSync(path, content);
+  return path;
+}
+
+/** Where the registry says a demo node is: its main country (national CERTs) or its region. */
+function nodeGeography(countries: Readonly<Record<string, number>>, kind: string): { country?: string; region?: string } {
+  const main = Object.entries(countries).sort((a, b) => b[1] - a[1])[0]?.[0];
+  const c = main ? countryByAlpha2(main) : undefined;
+  if (!c) return {};
+  return kind === 'national-cert' ? { country: c.alpha2 } : { region: c.region };
+}
+
 function exampleQuery(): string {
   return `query CrossBorder {
   crossBorderPattern(
@@ -118,7 +174,9 @@ function exampleQuery(): string {
     cells { region sector value low high }
     accuracy { mechanism stdDev ci95 }
     charge { rho epsilon delta }
-    coverage { asked answered missing { node reason } }
+    coverage { asked answered missing { node reason } excluded { node rules } }
+    cached
+    remainingBudget { node remaining { rho } }
   }
 }`;
 }
@@ -133,38 +191,72 @@ async function main(): Promise<void> {
   if (o.fresh) {
     for (const n of DEMO_NODES) {
       for (const f of [`${n.id}.sqlite`, `${n.id}.sqlite-wal`, `${n.id}.sqlite-shm`]) rmSync(join(dataDir, f), { force: true });
-      rmSync(join(seedDir, `${n.id}.json`), { force: true });
+      for (const f of [`${n.id}.json`, `${n.id}.stix.json`]) rmSync(join(seedDir, f), { force: true });
     }
+    for (const f of ['gateway.sqlite', 'gateway.sqlite-wal', 'gateway.sqlite-shm']) rmSync(join(dataDir, f), { force: true });
   }
 
-  const needSeed = DEMO_NODES.filter((n) => !existsSync(join(dataDir, `${n.id}.sqlite`)) && !existsSync(join(seedDir, `${n.id}.json`)));
-  if (needSeed.length > 0) {
+  // Keys and access configuration first: the nodes need the grant keys when they start.
+  const issuer = await ensureDevIssuer(devIssuerFiles(dataDir));
+  const signingKey = join(dataDir, 'gateway-signing.jwk');
+  const grantJwks = join(dataDir, 'gateway.jwks.json');
+  await ensureSigningKey(signingKey, grantJwks);
+  const membersFile = writeIfAbsent(join(dataDir, 'members.json'), `${JSON.stringify(DEMO_MEMBERS, null, 2)}\n`);
+  const policiesFile = writeIfAbsent(join(dataDir, 'policies.cedar'), DEMO_POLICIES);
+  const budgetsFile = writeIfAbsent(join(dataDir, 'budgets.json'), `${JSON.stringify(DEMO_BUDGETS, null, 2)}\n`);
+
+  // A node's database exists only once its bundle was imported completely.
+  const needImport = DEMO_NODES.filter((n) => !existsSync(join(dataDir, `${n.id}.sqlite`)));
+  if (needImport.length > 0) {
     const t0 = Date.now();
-    process.stdout.write(`Generating synthetic incidents (${o.incidents.toLocaleString('en')} per node, seed "${o.seed}")… `);
+    process.stdout.write(`Generating synthetic incidents as STIX 2.1 bundles (${o.incidents.toLocaleString('en')} per node, seed "${o.seed}")… `);
     const fed = generateFederation({ seed: o.seed, nodes: DEMO_NODES, incidentsPerNode: o.incidents });
-    for (const n of needSeed) writeFileSync(join(seedDir, `${n.id}.json`), JSON.stringify(fed.datasets[n.id]));
+    let objects = 0;
+    for (const n of needImport) objects += (await writeStixBundle(join(seedDir, `${n.id}.stix.json`), fed.datasets[n.id]!, { namespace: n.id })).objects;
     writeFileSync(join(seedDir, 'planted.json'), JSON.stringify(fed.planted, null, 2));
-    console.log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
+    console.log(`${objects.toLocaleString('en')} objects in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
+    const t1 = Date.now();
+    process.stdout.write(`Importing them with accord-node import… `);
+    await Promise.all(needImport.map((n) => importBundle(n.id, dataDir, join(seedDir, `${n.id}.stix.json`))));
+    console.log(`done in ${((Date.now() - t1) / 1000).toFixed(1)} s.`);
   }
 
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
 
-  console.log(`Starting ${DEMO_NODES.length} nodes (the first start seeds their databases)…`);
+  console.log(`Starting ${DEMO_NODES.length} nodes…`);
   const nodes = DEMO_NODES.map((n) => {
-    const args = ['--id', n.id, '--port', '0', '--operator-port', '0', '--data-dir', dataDir, '--db', join(dataDir, `${n.id}.sqlite`)];
-    const seedFile = join(seedDir, `${n.id}.json`);
-    if (existsSync(seedFile)) args.push('--seed-file', seedFile);
+    const args = [
+      '--id', n.id,
+      '--port', '0',
+      '--operator-port', '0',
+      '--data-dir', dataDir,
+      '--db', join(dataDir, `${n.id}.sqlite`),
+      '--gateway-jwks', grantJwks,
+      '--member-cap-rho', String(NODE_MEMBER_CAP_RHO),
+    ];
     return { spec: n, ...launch(n.id, NODE_MAIN, args) };
   });
   const nodeReady = await Promise.all(nodes.map((n) => n.ready));
 
-  const registry = nodes.map((n, i) => ({ id: n.spec.id, name: n.spec.label, kind: n.spec.kind, url: nodeReady[i]!.url }));
+  const registry = nodes.map((n, i) => ({ id: n.spec.id, name: n.spec.label, kind: n.spec.kind, url: nodeReady[i]!.url, ...nodeGeography(n.spec.countries, n.spec.kind) }));
   const registryFile = join(dataDir, 'nodes.json');
   writeFileSync(registryFile, JSON.stringify(registry, null, 2));
 
-  const gateway = launch('gateway', GATEWAY_MAIN, ['--port', String(o.port), '--nodes', registryFile]);
+  const gateway = launch('gateway', GATEWAY_MAIN, [
+    '--port', String(o.port),
+    '--nodes', registryFile,
+    '--data-dir', dataDir,
+    '--members', membersFile,
+    '--policies', policiesFile,
+    '--budgets', budgetsFile,
+    '--jwks-file', issuer.jwksFile,
+    '--signing-key', signingKey,
+    '--signing-jwks-out', grantJwks,
+  ]);
   const gw = await gateway.ready;
+  const tokens = await Promise.all(DEMO_MEMBERS.map(async (m) => ({ member: m, token: await mintToken({ key: issuer.keyFile, member: m.id, ttlSeconds: TOKEN_TTL_SECONDS }) })));
+  const staffToken = await mintToken({ key: issuer.keyFile, member: DEMO_MEMBERS[0]!.id, ttlSeconds: TOKEN_TTL_SECONDS, staff: true });
 
   const line = '─'.repeat(72);
   console.log(`\n${line}\nAccord local federation is up.\n${line}`);
@@ -176,10 +268,19 @@ async function main(): Promise<void> {
     console.log(`Node ${n.spec.id.padEnd(12)} contribution endpoint ${r.url}`);
     console.log(`${' '.repeat(18)}operator API ${r.operatorUrl}  (Authorization: Bearer ${token})`);
   }
-  console.log(`\nTry it (paste into a shell):\n`);
+  console.log(`\nDevelopment tokens (valid ${TOKEN_TTL_SECONDS / 3600} h; \`npm run token -- --member <id>\` mints more):`);
+  for (const { member, token } of tokens) {
+    console.log(`  ${member.id.padEnd(16)} ${member.name} — region ${member.region}, groups ${member.groups.join(', ')}, TLP ≤ ${member.tlpCeiling}`);
+    console.log(`  ${' '.repeat(16)} ${token}`);
+  }
+  console.log(`  ${'staff'.padEnd(16)} ${DEMO_MEMBERS[0]!.id} with the staff role (may call reloadPolicies)`);
+  console.log(`  ${' '.repeat(16)} ${staffToken}`);
+  console.log(`\nTry it as ${tokens[0]!.member.id} (paste into a shell):\n`);
   const body = JSON.stringify({ query: exampleQuery() });
-  console.log(`curl -s ${gw.url} -H 'content-type: application/json' --data '${body.replace(/'/g, "'\\''")}'\n`);
-  console.log(`or open ${gw.url} and paste:\n\n${exampleQuery()}\n`);
+  console.log(`curl -s ${gw.url} -H 'content-type: application/json' -H 'authorization: Bearer ${tokens[0]!.token}' --data '${body.replace(/'/g, "'\\''")}'\n`);
+  console.log(`Ask the same as ${tokens[2]!.member.id} to see a policy denial (rule isac-sector-breakdown-own-region);`);
+  console.log(`ask it twice to see the answer cache (cached: true, nothing charged). Access rules: ${policiesFile}`);
+  console.log(`\nThe query:\n\n${exampleQuery()}\n`);
   console.log(`Node operator check:  curl -s -H "Authorization: Bearer <token>" <operator API>/stats`);
   console.log(`\nPress Ctrl-C to stop every process.`);
 }

@@ -13,12 +13,12 @@ import type { Logger } from 'pino';
 import type { Entropy } from '../../schema/privacy/index.js';
 import type { GatewayConfig } from '../config.js';
 import type { NodeClient } from '../net/node-client.js';
-import type { PatternDeps, Scatter } from '../patterns/answer.js';
+import type { PatternDeps, PatternGate, Scatter } from '../patterns/answer.js';
 import type { NodeRegistry } from '../registry/index.js';
 import { FanoutDataSource } from './fanout-datasource.js';
 import { HttpScatter, type NodeHeaders } from './scatter.js';
 import { buildNodesSchema, NODES_SDL, NODES_SUBGRAPH_NAME } from './subgraphs/nodes.js';
-import { buildPlatformDataSource, PLATFORM_SDL, PLATFORM_SUBGRAPH_NAME } from './subgraphs/platform.js';
+import { buildPlatformDataSource, PLATFORM_SDL, PLATFORM_SUBGRAPH_NAME, type PlatformAccess } from './subgraphs/platform.js';
 import { composeSupergraph, type LocalSubgraph } from './supergraph.js';
 
 export { createFanout, type Fanout } from './fanout.js';
@@ -26,7 +26,8 @@ export { FanoutDataSource, catalogError, type FanoutDataSourceOptions } from './
 export { HttpScatter, type HttpScatterOptions, type NodeHeaders } from './scatter.js';
 export { composeSupergraph, type LocalSubgraph } from './supergraph.js';
 export { NODES_SDL, NODES_SUBGRAPH_NAME, buildNodesSchema, type NodesExecutionContext } from './subgraphs/nodes.js';
-export { PLATFORM_SDL, PLATFORM_SUBGRAPH_NAME, buildPlatformDataSource } from './subgraphs/platform.js';
+export { PLATFORM_SDL, PLATFORM_SUBGRAPH_NAME, buildPlatformDataSource, type PlatformAccess } from './subgraphs/platform.js';
+export { CatalogLocalDataSource } from './local-datasource.js';
 
 export interface FederationOptions {
   config: Pick<GatewayConfig, 'privacy' | 'quorum' | 'maxCells' | 'nodeTimeoutMs'>;
@@ -41,6 +42,10 @@ export interface FederationOptions {
   entropy?: Entropy;
   /** More in-process subgraphs, e.g. `reference`. */
   extraSubgraphs?: LocalSubgraph[];
+  /** Admission (policy, cache, ledger) between plan and scatter. */
+  gate?: PatternGate;
+  /** Identity, budgets and policy reload for the platform subgraph. */
+  platformAccess?: PlatformAccess;
 }
 
 export interface Federation {
@@ -71,15 +76,19 @@ export function buildFederation(options: FederationOptions): Federation {
     maxCells: config.maxCells,
     logger,
     ...(options.entropy ? { entropy: options.entropy } : {}),
+    ...(options.gate ? { gate: options.gate } : {}),
   };
   const fanout = new FanoutDataSource({ schema: buildNodesSchema(patternDeps), logger });
   const subgraphs: LocalSubgraph[] = [
     { name: NODES_SUBGRAPH_NAME, typeDefs: parse(NODES_SDL), dataSource: fanout },
-    { name: PLATFORM_SUBGRAPH_NAME, typeDefs: parse(PLATFORM_SDL), dataSource: buildPlatformDataSource(registry, config.quorum) },
+    { name: PLATFORM_SUBGRAPH_NAME, typeDefs: parse(PLATFORM_SDL), dataSource: buildPlatformDataSource(registry, config.quorum, options.platformAccess, logger) },
     ...(options.extraSubgraphs ?? []),
   ];
   const supergraphSdl = composeSupergraph(subgraphs);
   const byName = new Map(subgraphs.map((s) => [s.name, s.dataSource]));
+  // @apollo/gateway otherwise starts an OpenTelemetry exporter that reports usage to Apollo and
+  // probes cloud-metadata addresses. Accord never sends anything off the federation's own hosts.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl,
     logger: logger.child({ component: 'apollo-gateway' }),

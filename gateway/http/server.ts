@@ -1,19 +1,29 @@
 /**
  * A small node:http front for Apollo Server: GraphQL at `/` and `/graphql` (POST JSON, or GET),
- * `GET /healthz` for load balancers. Bodies are capped; malformed JSON is a 400 with a GraphQL-shaped
- * error. No framework, so the hot path is short.
+ * `GET /healthz` for load balancers, and public JSON documents (the grant keys). Bodies are capped;
+ * malformed JSON is a 400 with a GraphQL-shaped error. No framework, so the hot path is short.
+ *
+ * Authentication happens here, before the body is read: a GraphQL request whose credentials fail
+ * gets 401 UNAUTHENTICATED and reaches nothing else (no parsing, planning, policy or node contact).
  */
 import http from 'node:http';
 import type { ApolloServer, BaseContext, HTTPGraphQLRequest } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
 import type { Logger } from 'pino';
 
-export interface HttpFrontOptions<TContext extends BaseContext> {
+export interface HttpFrontOptions<TContext extends BaseContext, TPrincipal = undefined> {
   logger: Logger;
   /** Largest accepted request body, bytes. */
   maxBodyBytes?: number;
-  /** Builds the per-request context (authentication goes here). */
-  context: (req: http.IncomingMessage) => Promise<TContext>;
+  /**
+   * Authenticates a GraphQL request from its `Authorization` header; rejects with an AccordError
+   * ('UNAUTHENTICATED') to refuse it with 401. Absent: no authentication.
+   */
+  authenticate?: (authorization: string | undefined) => Promise<TPrincipal>;
+  /** Builds the per-request context from the authenticated caller. */
+  context: (req: http.IncomingMessage, principal: TPrincipal) => Promise<TContext>;
+  /** Public documents served on GET (path → JSON body). */
+  documents?: Record<string, () => unknown>;
 }
 
 const GRAPHQL_PATHS = new Set(['/', '/graphql']);
@@ -44,12 +54,29 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string | nu
 }
 
 /** The request listener; unhandled failures become a masked 500. */
-export function createRequestListener<TContext extends BaseContext>(apollo: ApolloServer<TContext>, options: HttpFrontOptions<TContext>): http.RequestListener {
+export function createRequestListener<TContext extends BaseContext, TPrincipal = undefined>(
+  apollo: ApolloServer<TContext>,
+  options: HttpFrontOptions<TContext, TPrincipal>,
+): http.RequestListener {
   const limit = options.maxBodyBytes ?? 1024 * 1024;
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     if (url.pathname === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
+    const doc = options.documents?.[url.pathname];
+    if (doc && req.method === 'GET') return sendJson(res, 200, doc());
     if (!GRAPHQL_PATHS.has(url.pathname)) return requestError(res, 404, 'Not found; the GraphQL endpoint is /graphql.');
+    let principal = undefined as TPrincipal;
+    if (options.authenticate) {
+      try {
+        principal = await options.authenticate(req.headers.authorization);
+      } catch (e) {
+        const accord = e as { name?: string; code?: string; message?: string };
+        if (accord?.name !== 'AccordError' || accord.code !== 'UNAUTHENTICATED') throw e;
+        req.resume();
+        res.setHeader('www-authenticate', 'Bearer realm="accord"');
+        return sendJson(res, 401, { errors: [{ message: accord.message, extensions: { code: 'UNAUTHENTICATED' } }] });
+      }
+    }
     const headers = new HeaderMap();
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     let body: unknown = undefined;
@@ -67,7 +94,7 @@ export function createRequestListener<TContext extends BaseContext>(apollo: Apol
       }
     }
     const httpGraphQLRequest: HTTPGraphQLRequest = { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body };
-    const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => options.context(req) });
+    const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => options.context(req, principal) });
     for (const [k, v] of response.headers) res.setHeader(k, v);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {

@@ -7,8 +7,9 @@
  *   gather  — validate each partial against its bounds, apply the quorum rule, sum, and add noise
  *             once per cell through the privacy core.
  *
- * The plan/gather split is the seam where access policy and budget reservation go (between plan
- * and scatter: a denial before the scatter costs nothing).
+ * Admission (access policy, answer cache, budget reservation) sits between plan and scatter, behind
+ * the injected {@link PatternGate}: a denial before the scatter costs nothing, and nothing is
+ * scattered before the gate has reserved the charge.
  */
 import type { Logger } from 'pino';
 import { AccordError } from '../../schema/errors.js';
@@ -21,11 +22,12 @@ import {
   validateRho,
   type Entropy,
   type NoiseMechanism,
+  type PrivacyCharge,
   type Sensitivity,
 } from '../../schema/privacy/index.js';
 import type { PrivacyDefaults, QuorumMode } from '../config.js';
 import { keyDomain, type KeyDomain } from './domain.js';
-import { boundsFor, canonicalQuery, contributionFilter, queryFingerprint, type PatternArgs, type PatternDimension, type PatternMeasure, type PatternQuery } from './query.js';
+import { boundsFor, canonicalNodes, canonicalQuery, contributionFilter, queryFingerprint, type PatternArgs, type PatternDimension, type PatternMeasure, type PatternQuery } from './query.js';
 import { validateContribution } from './validate.js';
 
 /** Why a node's partial is not in an answer. */
@@ -44,8 +46,50 @@ export interface Scatter {
   scatter(nodes: readonly string[], request: ContributionRequest, context: unknown): Promise<NodeOutcome[]>;
 }
 
+/** Member-specific planning options the gate applies (TLP ceiling). */
+export interface PlanOptions {
+  /** TLP levels counted (sorted); absent: every level nodes contribute. */
+  tlp?: string[];
+}
+
+/** What the gate decided for one query. */
+export type Admission =
+  | { kind: 'cached'; answer: PatternAnswer }
+  | {
+      kind: 'fresh';
+      plan: PatternPlan;
+      /** Nodes to ask (already charged). */
+      nodes: string[];
+      /** Handed to the scatter (grants are signed from it). */
+      scatterContext: unknown;
+      /** Records the gathered answer (cache, reservation) and returns what to release. */
+      answered(answer: PatternAnswer): Promise<PatternAnswer>;
+      /** Records that gathering failed after the scatter (the charge stays spent). */
+      failed(error: unknown): Promise<void>;
+    };
+
+/**
+ * Admission between plan and scatter: authentication is done; the gate plans for the member,
+ * applies the access policy, serves the answer cache and reserves the budget. Throws AccordError:
+ * POLICY_DENIED, BUDGET_EXHAUSTED, UNAUTHENTICATED, or what planning throws.
+ */
+export interface PatternGate {
+  admit(input: {
+    args: PatternArgs;
+    /** Nodes the query may ask: the ones it names, or every admitted node. */
+    candidates: readonly string[];
+    /** True when the query named its nodes. */
+    explicit: boolean;
+    /** The incoming request's context (the caller). */
+    context: unknown;
+    plan(options: PlanOptions): PatternPlan;
+  }): Promise<Admission>;
+}
+
 export interface PatternDeps {
   scatter: Scatter;
+  /** Admission; absent: every admitted node is asked, nothing is charged or cached (tools, benchmarks). */
+  gate?: PatternGate;
   privacy: PrivacyDefaults;
   defaultQuorum: QuorumMode;
   maxCells: number;
@@ -62,6 +106,8 @@ export interface PatternPlan {
   mechanism: NoiseMechanism;
   /** The (ρ, δ) this query spends and its (ε, δ) statement. */
   charge: { rho: number; epsilon: number; delta: number };
+  /** The approximate-zCDP charge per node (δ from partition selection only), what ledgers record. */
+  zcdp: PrivacyCharge;
   queryId: string;
   request: ContributionRequest;
 }
@@ -88,6 +134,25 @@ export interface MissingNode {
   code: string | null;
 }
 
+/** A node left out of an answer by the member's access policy. */
+export interface PolicyExclusion {
+  node: string;
+  reason: 'FORBIDDEN' | 'NO_PERMIT';
+  /** Ids of the forbid rules that matched (empty for NO_PERMIT). */
+  rules: string[];
+}
+
+/** One node's budget for the asking member in the current period (numbers in ρ and δ). */
+export interface NodeBudget {
+  node: string;
+  period: string;
+  allocation: { rho: number; delta: number };
+  spent: { rho: number; delta: number };
+  remaining: { rho: number; delta: number };
+  nodeCap: { rho: number; delta: number };
+  nodeRemaining: { rho: number; delta: number };
+}
+
 export interface PatternAnswer {
   queryId: string;
   measure: PatternMeasure;
@@ -95,7 +160,11 @@ export interface PatternAnswer {
   cells: PatternCell[];
   accuracy: { mechanism: string; scale: number; stdDev: number; ci95: number; confidence: number };
   charge: { rho: number; epsilon: number; delta: number };
-  coverage: { asked: string[]; answered: string[]; missing: MissingNode[]; complete: boolean };
+  coverage: { asked: string[]; answered: string[]; missing: MissingNode[]; complete: boolean; excluded: PolicyExclusion[] };
+  /** True when served from the answer cache (nothing was charged). */
+  cached: boolean;
+  /** The member's budget on every node asked, after this answer (a thunk when read lazily). */
+  remainingBudget: NodeBudget[] | (() => Promise<NodeBudget[]>);
 }
 
 const CELL_FIELD: Record<PatternDimension, keyof PatternCell> = {
@@ -112,8 +181,9 @@ const CELL_FIELD: Record<PatternDimension, keyof PatternCell> = {
  * parameters only. Throws AccordError: INVALID_QUERY (malformed question, too many cells),
  * INVALID_RHO / INVALID_DELTA / INVALID_BOUNDS (deployment parameters the core refuses).
  */
-export function planPattern(args: PatternArgs, deps: Pick<PatternDeps, 'privacy' | 'defaultQuorum' | 'maxCells'>): PatternPlan {
+export function planPattern(args: PatternArgs, deps: Pick<PatternDeps, 'privacy' | 'defaultQuorum' | 'maxCells'>, options: PlanOptions = {}): PatternPlan {
   const query = canonicalQuery(args, deps.defaultQuorum);
+  if (options.tlp) query.filter.tlp = [...new Set(options.tlp)].sort();
   const domain = keyDomain(query, deps.maxCells);
   const { privacy } = deps;
   validateRho(privacy.rho);
@@ -131,7 +201,7 @@ export function planPattern(args: PatternArgs, deps: Pick<PatternDeps, 'privacy'
     filter: contributionFilter(query.filter),
     bounds,
   };
-  return { query, domain, bounds, sensitivity, mechanism, charge: { rho: spent.rho, epsilon: dp.epsilon, delta: dp.delta }, queryId, request };
+  return { query, domain, bounds, sensitivity, mechanism, charge: { rho: spent.rho, epsilon: dp.epsilon, delta: dp.delta }, zcdp: spent, queryId, request };
 }
 
 /**
@@ -209,21 +279,48 @@ export function gatherPattern(plan: PatternPlan, asked: readonly string[], outco
     cells,
     accuracy: { mechanism: plan.mechanism.kind, scale: plan.mechanism.scale, stdDev: acc.stdDev, ci95: ci, confidence: acc.confidence },
     charge: plan.charge,
-    coverage: { asked: [...asked], answered, missing, complete: missing.length === 0 },
+    coverage: { asked: [...asked], answered, missing, complete: missing.length === 0, excluded: [] },
+    cached: false,
+    remainingBudget: [],
   };
 }
 
 /**
- * Plans, scatters to every admitted node, and gathers. Throws what {@link planPattern} and
- * {@link gatherPattern} throw, plus NO_NODES when no node is admitted (nothing is sent then).
+ * Plans, admits (through the gate, when there is one), scatters and gathers. Without a gate every
+ * admitted node is asked. Throws what {@link planPattern}, the gate and {@link gatherPattern} throw,
+ * plus NO_NODES when no node is admitted and NODE_UNKNOWN for a named node that is not admitted
+ * (nothing is sent then).
  */
 export async function answerPattern(args: PatternArgs, deps: PatternDeps, context?: unknown): Promise<PatternAnswer> {
-  const plan = planPattern(args, deps);
-  const asked = deps.scatter.members();
-  if (asked.length === 0) throw new AccordError('NO_NODES', 'No node is admitted to the federation; ask platform staff to register or fix a node.');
+  const admitted = deps.scatter.members();
+  const named = canonicalNodes(args.nodes, admitted);
+  const candidates = named ?? admitted;
+  if (candidates.length === 0) throw new AccordError('NO_NODES', 'No node is admitted to the federation; ask platform staff to register or fix a node.');
+  let plan: PatternPlan;
+  let asked: string[];
+  let scatterContext: unknown = context;
+  let admission: Extract<Admission, { kind: 'fresh' }> | undefined;
+  if (deps.gate) {
+    const a = await deps.gate.admit({ args, candidates, explicit: named !== undefined, context, plan: (o) => planPattern(args, deps, o) });
+    if (a.kind === 'cached') return a.answer;
+    admission = a;
+    plan = a.plan;
+    asked = a.nodes;
+    scatterContext = a.scatterContext;
+  } else {
+    plan = planPattern(args, deps);
+    asked = [...candidates];
+  }
   const started = performance.now();
-  const outcomes = await deps.scatter.scatter(asked, plan.request, context);
-  const answer = gatherPattern(plan, asked, outcomes, deps);
+  let answer: PatternAnswer;
+  try {
+    const outcomes = await deps.scatter.scatter(asked, plan.request, scatterContext);
+    answer = gatherPattern(plan, asked, outcomes, deps);
+  } catch (e) {
+    if (admission) await admission.failed(e);
+    throw e;
+  }
+  if (admission) answer = await admission.answered(answer);
   deps.logger.info(
     {
       event: 'pattern',

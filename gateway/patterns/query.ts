@@ -36,6 +36,8 @@ export interface PatternArgs {
   groupBy: readonly PatternDimension[];
   filter?: PatternFilterInput | null;
   quorum?: QuorumMode | null;
+  /** Node ids to ask; absent: every node the member's policy allows. */
+  nodes?: readonly string[] | null;
 }
 
 /** Canonical filter: absent lists mean "no restriction"; present lists are sorted and unique. */
@@ -46,6 +48,11 @@ export interface PatternFilter {
   sectors?: string[];
   from?: string;
   to?: string;
+  /**
+   * TLP levels counted (sorted); set by the gateway from the member's TLP ceiling, never by the
+   * analyst. Absent: every level nodes contribute.
+   */
+  tlp?: string[];
 }
 
 export interface PatternQuery {
@@ -120,6 +127,22 @@ export function canonicalQuery(args: PatternArgs, defaultQuorum: QuorumMode): Pa
   return { measure, groupBy, filter, quorum };
 }
 
+/**
+ * The node set a query names, sorted and de-duplicated; undefined when it names none.
+ * Throws AccordError('INVALID_QUERY') for an empty list and AccordError('NODE_UNKNOWN') for an id
+ * that is not an admitted node.
+ */
+export function canonicalNodes(nodes: readonly string[] | null | undefined, admitted: readonly string[]): string[] | undefined {
+  if (nodes === null || nodes === undefined) return undefined;
+  if (!Array.isArray(nodes) || nodes.length === 0) bad('nodes is empty; omit it to ask every node your policy allows.');
+  const known = new Set(admitted);
+  const out = [...new Set(nodes)].sort();
+  for (const n of out) {
+    if (!known.has(n)) throw new AccordError('NODE_UNKNOWN', `"${String(n).slice(0, 64)}" is not an admitted node; see federationNodes for the members of the federation.`, { node: String(n).slice(0, 64) });
+  }
+  return out;
+}
+
 /** The contribution bounds a node applies for this query (ORGANISATIONS counts each organisation once per group). */
 export function boundsFor(measure: PatternMeasure, defaults: { maxPartitions: number; maxPerPartition: number }): ContributionBounds {
   return { maxPartitions: defaults.maxPartitions, maxPerPartition: measure === 'ORGANISATIONS' ? 1 : defaults.maxPerPartition };
@@ -132,7 +155,8 @@ export function contributionFilter(filter: PatternFilter): ContributionFilter {
 
 /**
  * Fingerprint (hex SHA-256) of everything that determines an answer's distribution: the canonical
- * question, the bounds and the privacy parameters. The quorum is not part of it.
+ * question (TLP levels included when restricted), the bounds and the privacy parameters. The
+ * quorum and the node set are not part of it.
  */
 export function queryFingerprint(q: PatternQuery, bounds: ContributionBounds, privacy: { rho: number; delta: number; multiplicity: number }): string {
   const canonical = JSON.stringify({
@@ -140,7 +164,15 @@ export function queryFingerprint(q: PatternQuery, bounds: ContributionBounds, pr
     kind: 'crossBorderPattern',
     measure: q.measure,
     groupBy: q.groupBy,
-    filter: [q.filter.countries ?? null, q.filter.regions ?? null, q.filter.subregions ?? null, q.filter.sectors ?? null, q.filter.from ?? null, q.filter.to ?? null],
+    filter: [
+      q.filter.countries ?? null,
+      q.filter.regions ?? null,
+      q.filter.subregions ?? null,
+      q.filter.sectors ?? null,
+      q.filter.from ?? null,
+      q.filter.to ?? null,
+      ...(q.filter.tlp ? [q.filter.tlp] : []),
+    ],
     bounds: [bounds.maxPartitions, bounds.maxPerPartition],
     privacy: [privacy.rho, privacy.delta, privacy.multiplicity],
   });

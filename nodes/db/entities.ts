@@ -11,6 +11,8 @@
  */
 import { EntitySchema, type Rel } from '@mikro-orm/core';
 import type { ExploitKind, TlpLevel } from '../../schema/contract/dataset.js';
+import { INGEST_ENTITIES } from './ingest-entities.js';
+import { GRANT_ENTITIES } from './grant-entities.js';
 
 export interface Organisation {
   id: number;
@@ -219,4 +221,6 @@ export const NODE_ENTITIES = [
   IncidentActorSchema,
   IndicatorSchema,
   ContributionLogSchema,
+  ...INGEST_ENTITIES,
+  ...GRANT_ENTITIES,
 ] as const;

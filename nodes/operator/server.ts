@@ -5,6 +5,7 @@
  *   GET /health                 → { status: "ok", id }
  *   GET /stats                  → NodeStats (record counts, incidents and indicators by TLP)
  *   GET /contributions?limit=N  → { contributions: [...] } newest first (1 ≤ N ≤ 1000, default 50)
+ *   GET <route>                 → each extra route given in `routes` (e.g. `/ledger`)
  *
  * Every endpoint requires `Authorization: Bearer <operator token>`; otherwise 401.
  */
@@ -12,6 +13,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { isAccordError } from '../../schema/errors.js';
 import { recentContributions } from '../contribution/log.js';
 import type { NodeOrm } from '../db/orm.js';
 import { nodeStats } from '../db/stats.js';
@@ -23,6 +25,8 @@ export interface OperatorServerOptions {
   logger: Logger;
   host: string;
   port: number;
+  /** Extra GET endpoints by path; a handler's AccordError becomes its status and code. */
+  routes?: Readonly<Record<string, (url: URL) => Promise<unknown>>>;
 }
 
 export interface RunningOperatorServer {
@@ -72,8 +76,16 @@ export async function startOperatorServer(opts: OperatorServerOptions): Promise<
         }
         return send(res, 200, { contributions: await recentContributions(orm, limit) });
       }
-      default:
-        return send(res, 404, { error: { code: 'INVALID_QUERY', message: 'Unknown endpoint; use /health, /stats or /contributions.' } });
+      default: {
+        const route = Object.hasOwn(opts.routes ?? {}, url.pathname) ? opts.routes![url.pathname]! : undefined;
+        if (!route) return send(res, 404, { error: { code: 'INVALID_QUERY', message: `Unknown endpoint; use ${['/health', '/stats', '/contributions', ...Object.keys(opts.routes ?? {})].join(', ')}.` } });
+        try {
+          return send(res, 200, await route(url));
+        } catch (e) {
+          if (isAccordError(e)) return send(res, e.status, { error: { code: e.code, message: e.message } });
+          throw e;
+        }
+      }
     }
   };
 

@@ -1,15 +1,17 @@
 /**
  * `accord-synth`: write a synthetic federation to a directory — `<nodeId>.json` (a `NodeDataset`) per
- * node and `planted.json` (the planted campaigns' ground truth and the node-local family names).
+ * node, or with `--format stix` a STIX 2.1 bundle `<nodeId>.stix.json` per node (for `accord-node
+ * import`), and `planted.json` (the planted campaigns' ground truth and the node-local family names).
  *
- *   node dist/scripts/synth/cli.js --out ./data/synth --seed 7 --incidents-per-node 100000 --nodes 3
+ *   node dist/scripts/synth/cli.js --out ./data/synth --seed 7 --incidents-per-node 100000 --nodes 3 [--format stix]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { isAccordError } from '../../schema/errors.js';
+import { AccordError, isAccordError } from '../../schema/errors.js';
 import { generateFederation } from './generate.js';
+import { writeStixBundle } from './stix.js';
 import { ALL_NODES, federationNodes } from './nodes.js';
 
 function integer(name: string, min: number, max: number) {
@@ -45,6 +47,7 @@ export async function runSynthCli(argv: readonly string[]): Promise<SynthSummary
     .option('--from <date>', 'first day of the window (YYYY-MM-DD)', '2024-01-01')
     .option('--to <date>', 'last day of the window, inclusive (YYYY-MM-DD)', '2024-12-31')
     .option('--no-planted', 'do not plant cross-border campaigns')
+    .option('--format <format>', 'dataset (NodeDataset JSON) or stix (STIX 2.1 bundle)', 'dataset')
     .option('--pretty', 'indent the JSON output')
     .option('--quiet', 'print nothing')
     .exitOverride()
@@ -58,10 +61,12 @@ export async function runSynthCli(argv: readonly string[]): Promise<SynthSummary
     from: string;
     to: string;
     planted: boolean;
+    format: string;
     pretty?: boolean;
     quiet?: boolean;
   }>();
 
+  if (o.format !== 'dataset' && o.format !== 'stix') throw new AccordError('CONFIG_INVALID', '--format must be dataset or stix.', { field: 'format' });
   const t0 = performance.now();
   const fed = generateFederation({
     seed: o.seed,
@@ -77,9 +82,15 @@ export async function runSynthCli(argv: readonly string[]): Promise<SynthSummary
   const files: string[] = [];
   const incidents: Record<string, number> = {};
   for (const [id, ds] of Object.entries(fed.datasets)) {
-    const file = join(out, `${id}.json`);
-    writeFileSync(file, JSON.stringify(ds, null, indent));
-    files.push(file);
+    if (o.format === 'stix') {
+      const file = join(out, `${id}.stix.json`);
+      await writeStixBundle(file, ds, { namespace: id });
+      files.push(file);
+    } else {
+      const file = join(out, `${id}.json`);
+      writeFileSync(file, JSON.stringify(ds, null, indent));
+      files.push(file);
+    }
     incidents[id] = ds.incidents.length;
   }
   const plantedFile = join(out, 'planted.json');

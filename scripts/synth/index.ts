@@ -13,3 +13,4 @@ export {
 } from './nodes.js';
 export type { NodeSpec } from './nodes.js';
 export { Rng, Weighted, hash32, hash128, zipfWeights } from './prng.js';
+export { stixObjects, stixBundle, writeStixBundle, type StixBundleOptions } from './stix.js';

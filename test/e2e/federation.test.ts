@@ -13,6 +13,12 @@
  * noise). A bias check sums rawValue − truth over a set of cells: under a correct gateway the sum
  * is a sum of independent N_ℤ(0, σ²) draws, and it fails beyond the subgaussian bound with
  * P ≤ 1e-6. Each check raises a false alarm with probability ≤ 1e-6 (≤ 1e-5 for the file).
+ *
+ * Access control is on as in production: the analyst sends a member token, the nodes verify the
+ * gateway's signed grants (`--gateway-jwks`) and keep their own ledgers. Identical questions would be
+ * answered from the cache, so repeated questions differ in a way that changes nothing counted: every
+ * country of the selection is in Europe, and the `regions` filter is Europe plus a different subset
+ * of the other regions each time.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +28,9 @@ import type { NodeDataset } from '../../schema/contract/dataset.js';
 import { discreteGaussianAccuracy } from '../../schema/privacy/accuracy.js';
 import { SECTOR_IDS } from '../../schema/reference/index.js';
 import { referenceContribution } from '../../nodes/contribution/reference.js';
+import { ensureSigningKey } from '../../gateway/grants/signer.js';
+import { regionOf } from '../../schema/reference/index.js';
+import { makeAccessFixture, type AccessFixture } from '../helpers/access.js';
 import { DEMO_NODES, generateFederation } from '../../scripts/synth/index.js';
 import {
   GATEWAY_MAIN,
@@ -98,7 +107,17 @@ function truth(nodes: readonly string[]): Map<string, number> {
 }
 
 const QUESTION = { measure: 'INCIDENTS', groupBy: ['COUNTRY', 'SECTOR'], filter: { countries: COUNTRIES, from: FROM, to: TO } };
+const OTHER_REGIONS = ['Africa', 'Americas', 'Antarctica', 'Asia', 'Oceania'];
+let variants = 0;
+/** The question with a regions filter never used before (Europe plus a subset of the others). */
+function variant() {
+  const n = ++variants;
+  const regions = ['Europe', ...OTHER_REGIONS.filter((_, i) => (n >> i) & 1)];
+  return { ...QUESTION, filter: { ...QUESTION.filter, regions } };
+}
 
+let fx: AccessFixture | undefined;
+let token = '';
 let dir: string | undefined;
 const nodes = new Map<string, Proc>();
 let gateway: Proc | undefined;
@@ -106,6 +125,9 @@ let gatewayUrl = '';
 
 beforeAll(async () => {
   dir = makeTempDir('federation');
+  fx = await makeAccessFixture({ budgets: { nodeCap: { rho: 100 }, allocation: { rho: 100 } } });
+  token = await fx.token('eu-analyst');
+  await ensureSigningKey(fx.signingKey, fx.signingJwksOut); // the nodes need the gateway's keys before it starts
   const started = NODE_IDS.map((id) => {
     const seedFile = join(dir!, `${id}.seed.json`);
     writeFileSync(seedFile, JSON.stringify(fed.datasets[id]));
@@ -117,6 +139,8 @@ beforeAll(async () => {
       '--seed-file', seedFile,
       '--data-dir', dir!,
       '--log-level', 'warn',
+      '--gateway-jwks', fx!.signingJwksOut,
+      '--member-cap-rho', '100',
     ]);
     nodes.set(id, proc);
     return waitListening(proc, 60_000);
@@ -141,6 +165,7 @@ beforeAll(async () => {
     '--node-timeout-ms', '10000',
     '--refresh-ms', '0',
     '--log-level', 'warn',
+    ...fx.cliArgs(),
   ]);
   gatewayUrl = (await waitListening(gateway, 60_000)).url;
   expect(gatewayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
@@ -149,10 +174,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([...(gateway ? [gateway] : []), ...nodes.values()].map((p) => stopProcess(p, 'SIGTERM', 5_000)));
   removeDir(dir);
+  fx?.remove();
 });
 
+/** Asks a never-asked variant of the question (so the answer is fresh, not cached). */
 async function ask(quorum: 'STRICT' | 'BEST_EFFORT') {
-  return gql<{ crossBorderPattern: Answer | null }>(gatewayUrl, PATTERN_QUERY, { ...QUESTION, quorum });
+  return gql<{ crossBorderPattern: Answer | null }>(gatewayUrl, PATTERN_QUERY, { ...variant(), quorum }, token);
 }
 
 /** Checks one answer's accuracy and charge against the gateway's flags, and every cell's interval arithmetic. */
@@ -230,6 +257,8 @@ function errorSum(answers: readonly Answer[], truths: Map<string, number>, keep:
 
 describe('three node processes and the gateway process over HTTP', () => {
   test('the truth for this question is deterministic (no organisation cut by L0) and not trivial', () => {
+    // every country of the selection is European, so the regions filter of variant() counts the same incidents
+    expect(COUNTRIES.every((c) => regionOf(c) === 'Europe')).toBe(true);
     for (const id of NODE_IDS) expect(maxGroupsPerOrganisation(fed.datasets[id]!)).toBeLessThanOrEqual(L0);
     const t = truth(NODE_IDS);
     const total = [...t.values()].reduce((s, v) => s + v, 0);
@@ -255,7 +284,8 @@ describe('three node processes and the gateway process over HTTP', () => {
       expect(a.coverage).toEqual({ asked: NODE_IDS, answered: NODE_IDS, missing: [], complete: true });
       answers.push(a);
     }
-    expect(new Set(answers.map((a) => a.queryId)).size).toBe(1);
+    expect(new Set(answers.map((a) => a.queryId)).size).toBe(REPEATS);
+    expect(answers.every((a) => a.cached === false)).toBe(true);
     // Fresh noise per query: repeated answers differ.
     expect(new Set(answers.map((a) => a.cells.map((c) => c.rawValue).join(','))).size).toBe(REPEATS);
     expectCoverage(answers, truths);

@@ -173,9 +173,11 @@ export interface GqlResult<T> {
   errors?: Array<{ message: string; path?: unknown; extensions?: Record<string, unknown> }>;
 }
 
-/** POSTs one GraphQL operation over real HTTP. */
-export async function gql<T = Record<string, any>>(url: string, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+/** POSTs one GraphQL operation over real HTTP, with `Authorization: Bearer <token>` when given. */
+export async function gql<T = Record<string, any>>(url: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResult<T>> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
   const text = await res.text();
   return { status: res.status, text, ...(JSON.parse(text) as Omit<GqlResult<T>, 'status' | 'text'>) };
 }
@@ -190,6 +192,7 @@ export const PATTERN_QUERY = /* GraphQL */ `
       accuracy { mechanism scale stdDev ci95 confidence }
       charge { rho epsilon delta }
       coverage { asked answered missing { node reason code } complete }
+      cached
     }
   }
 `;
@@ -215,6 +218,7 @@ export interface Answer {
   accuracy: { mechanism: string; scale: number; stdDev: number; ci95: number; confidence: number };
   charge: { rho: number; epsilon: number; delta: number };
   coverage: { asked: string[]; answered: string[]; missing: Array<{ node: string; reason: string; code: string | null }>; complete: boolean };
+  cached: boolean;
 }
 
 /**

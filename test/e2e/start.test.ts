@@ -14,6 +14,7 @@
 import { afterAll, expect, test } from 'vitest';
 import type { ContributionRequest } from '../../schema/contract/index.js';
 import { DEFAULT_CONFIG } from '../../gateway/config.js';
+import { DEMO_MEMBERS } from '../../gateway/policy/defaults.js';
 import { referenceContribution } from '../../nodes/contribution/reference.js';
 import { DEMO_NODES, generateFederation } from '../../scripts/synth/index.js';
 import {
@@ -98,16 +99,22 @@ test('npm start from a clean data folder: printed query answers with full covera
   expect(url, urlLine).toBeDefined();
   await start.waitForLine((l) => l.includes('Press Ctrl-C'), 10_000);
 
-  // The printed curl command: its URL is the gateway's, its body a GraphQL request.
+  // The printed curl command: its URL is the gateway's, a member token, a GraphQL request body.
   const curl = start.stdout.find((l) => l.startsWith('curl '));
   expect(curl, start.stdout.join('\n')).toBeDefined();
-  const m = /^curl -s (\S+) -H 'content-type: application\/json' --data '(.*)'$/.exec(curl!);
+  const m = /^curl -s (\S+) -H 'content-type: application\/json' -H 'authorization: Bearer ([A-Za-z0-9_.-]+)' --data '(.*)'$/.exec(curl!);
   expect(m, curl).not.toBeNull();
   expect(m![1]).toBe(url);
-  const body = JSON.parse(m![2]!.replace(/'\\''/g, "'")) as { query: string; variables?: Record<string, unknown> };
+  const token = m![2]!;
+  const body = JSON.parse(m![3]!.replace(/'\\''/g, "'")) as { query: string; variables?: Record<string, unknown> };
   expect(body.query).toContain('crossBorderPattern');
+  // one printed token per demo member, and the gateway refuses requests without one
+  expect(start.stdout.filter((l) => /^\s+eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(l)).length).toBe(DEMO_MEMBERS.length + 1);
+  const anonymous = await gql(url!, body.query, body.variables);
+  expect(anonymous.status).toBe(401);
+  expect(anonymous.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
 
-  const printed = await gql<{ crossBorderPattern: any }>(url!, body.query, body.variables);
+  const printed = await gql<{ crossBorderPattern: any }>(url!, body.query, body.variables, token);
   expect(printed.errors, printed.text.slice(0, 500)).toBeUndefined();
   expect(printed.status).toBe(200);
   const p = printed.data!.crossBorderPattern;
@@ -131,11 +138,25 @@ test('npm start from a clean data folder: printed query answers with full covera
     url!,
     `{ crossBorderPattern(groupBy: [REGION, SECTOR], filter: { from: "${FROM}", to: "${TO}" }) {
          cells { region sector value rawValue } coverage { complete } } }`,
+    undefined,
+    token,
   );
   expect(wide.errors, wide.text.slice(0, 500)).toBeUndefined();
   expect(wide.data!.crossBorderPattern.coverage.complete).toBe(true);
   expect(wide.data!.crossBorderPattern.cells.length).toBeGreaterThan(20);
   expectNearTruth(wide.data!.crossBorderPattern.cells, truth({ from: FROM, to: TO }));
+
+  // The printed query again: the cached answer, nothing charged. The demo denial: the Japanese
+  // ISAC member may not break down by sector outside Asia.
+  const again = await gql<{ crossBorderPattern: any }>(url!, body.query, body.variables, token);
+  expect(again.data!.crossBorderPattern.cached).toBe(true);
+  expect(again.data!.crossBorderPattern.cells).toEqual(p.cells);
+  const isacLine = start.stdout.findIndex((l) => l.trimStart().startsWith('jp-energy-isac '));
+  expect(isacLine).toBeGreaterThan(0);
+  const isacToken = start.stdout[isacLine + 1]!.trim();
+  const denied = await gql(url!, body.query, body.variables, isacToken);
+  expect(denied.status).toBe(403);
+  expect(denied.errors![0]!.extensions).toMatchObject({ code: 'POLICY_DENIED', rule: 'isac-sector-breakdown-own-region' });
 
   // Three node processes and the gateway run as children of start, found by their data folder.
   const running = processesWithArg(dir).filter((p) => p.pid !== start!.pid);

@@ -1,6 +1,11 @@
 /**
  * The gateway end to end over real HTTP on 127.0.0.1: stub member nodes (test/helpers/stub-node.ts)
- * publishing the contribution SDL, and the gateway from createGateway().
+ * publishing the contribution SDL, and the gateway from createGateway() with an allow-all policy and
+ * ample budgets (access control itself is tested in access.test.ts).
+ *
+ * Identical questions are answered from the cache, so tests that need fresh noise ask equivalent
+ * but distinct questions: every planted incident is dated 2024-06-15 and {@link fresh} widens the
+ * window's end by one day per call, which changes the fingerprint and not the truth.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildClientSchema, getIntrospectionQuery, getNamedType, isInputObjectType, isObjectType, type GraphQLNamedType, type IntrospectionQuery } from 'graphql';
@@ -8,24 +13,26 @@ import { CONTRIBUTION_SDL } from '../../schema/contract/index.js';
 import { SECTOR_IDS } from '../../schema/reference/index.js';
 import { createGateway, type Gateway } from '../../gateway/app.js';
 import type { NodeConfig } from '../../gateway/config.js';
+import { makeAccessFixture, type AccessFixture } from '../helpers/access.js';
 import { binomialUpperTail } from '../helpers/stats.js';
 import { startStubNode, unusedPort, type PlantedCell, type StubNode } from '../helpers/stub-node.js';
-import { gql, PATTERN_QUERY, quietLogger, type Answer } from './helpers.js';
+import { gql as gqlAs, PATTERN_QUERY, quietLogger, type Answer } from './helpers.js';
 
+const DAY = '2024-06-15';
 const PLANTED: Record<string, PlantedCell[]> = {
   'cert-fr': [
-    { country: 'FR', sector: 'energy', count: 40 },
-    { country: 'FR', sector: 'healthcare-public-health', count: 25 },
-    { country: 'DE', sector: 'energy', count: 3 },
+    { country: 'FR', sector: 'energy', count: 40, date: DAY },
+    { country: 'FR', sector: 'healthcare-public-health', count: 25, date: DAY },
+    { country: 'DE', sector: 'energy', count: 3, date: DAY },
   ],
   'cert-de': [
-    { country: 'DE', sector: 'energy', count: 30 },
-    { country: 'DE', sector: 'financial-services', count: 12 },
+    { country: 'DE', sector: 'energy', count: 30, date: DAY },
+    { country: 'DE', sector: 'financial-services', count: 12, date: DAY },
   ],
   'isac-energy': [
-    { country: 'FR', sector: 'energy', count: 5 },
-    { country: 'IT', sector: 'water', count: 8 },
-    { country: 'DE', sector: 'healthcare-public-health', count: 7 },
+    { country: 'FR', sector: 'energy', count: 5, date: DAY },
+    { country: 'IT', sector: 'water', count: 8, date: DAY },
+    { country: 'DE', sector: 'healthcare-public-health', count: 7, date: DAY },
   ],
 };
 const COUNTRIES = ['DE', 'FR', 'IT'];
@@ -43,18 +50,41 @@ async function startHonestNodes(): Promise<StubNode[]> {
   return Promise.all(Object.entries(PLANTED).map(([id, planted]) => startStubNode({ id, planted })));
 }
 
+let fx: AccessFixture;
+let token = '';
+beforeAll(async () => {
+  fx = await makeAccessFixture({ budgets: { nodeCap: { rho: 1000 }, allocation: { rho: 1000 } } });
+  token = await fx.token('eu-analyst');
+});
+afterAll(() => fx?.remove());
+
+/** A fresh ledger database per gateway (same keys, members and policies). */
+let dbs = 0;
+const access = () => fx.access({ db: `${fx.dir}/gateway-${++dbs}.sqlite` });
+
+function gql<T = Record<string, any>>(url: string, query: string, variables?: Record<string, unknown>) {
+  return gqlAs<T>(url, query, variables, token);
+}
+
 async function pattern(gw: Gateway, variables: Record<string, unknown>) {
   return gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, variables);
 }
 
 const BY_COUNTRY_SECTOR = { groupBy: ['COUNTRY', 'SECTOR'], filter: { countries: COUNTRIES } };
 
+let serial = 0;
+/** The country × sector question over a window holding every planted incident, never asked before. */
+function fresh(extra: Record<string, unknown> = {}) {
+  const to = new Date(Date.UTC(2025, 0, 1 + ++serial)).toISOString().slice(0, 10);
+  return { ...BY_COUNTRY_SECTOR, filter: { countries: COUNTRIES, from: '2024-01-01', to }, ...extra };
+}
+
 describe('three honest nodes', () => {
   let nodes: StubNode[];
   let gw: Gateway;
   beforeAll(async () => {
     nodes = await startHonestNodes();
-    gw = await createGateway({ port: 0, nodes: nodes.map((n) => asConfig(n)), logger: quietLogger, refreshIntervalMs: 0, nodeTimeoutMs: 400 });
+    gw = await createGateway({ port: 0, nodes: nodes.map((n) => asConfig(n)), logger: quietLogger, refreshIntervalMs: 0, nodeTimeoutMs: 400, access: access() });
   });
   afterAll(async () => {
     await gw?.close();
@@ -77,8 +107,9 @@ describe('three honest nodes', () => {
     const runs = 40;
     const answers: Answer[] = [];
     for (let i = 0; i < runs; i++) {
-      const r = await pattern(gw, BY_COUNTRY_SECTOR);
+      const r = await pattern(gw, fresh());
       expect(r.errors).toBeUndefined();
+      expect(r.data!.crossBorderPattern.cached).toBe(false);
       answers.push(r.data!.crossBorderPattern);
     }
     const n = answers.reduce((s, a) => s + a.cells.length, 0);
@@ -124,8 +155,8 @@ describe('three honest nodes', () => {
   });
 
   test('the noise varies between calls and answers are never the exact truth', async () => {
-    const a = (await pattern(gw, BY_COUNTRY_SECTOR)).data!.crossBorderPattern;
-    const b = (await pattern(gw, BY_COUNTRY_SECTOR)).data!.crossBorderPattern;
+    const a = (await pattern(gw, fresh())).data!.crossBorderPattern;
+    const b = (await pattern(gw, fresh())).data!.crossBorderPattern;
     const ra = a.cells.map((c) => c.rawValue);
     const rb = b.cells.map((c) => c.rawValue);
     expect(ra).not.toEqual(rb);
@@ -137,17 +168,18 @@ describe('three honest nodes', () => {
 
   test('answers carry accuracy, charge and complete coverage; nodes receive the query with its bounds', async () => {
     for (const n of nodes) n.requests.length = 0;
-    const a = (await pattern(gw, BY_COUNTRY_SECTOR)).data!.crossBorderPattern;
+    const question = fresh();
+    const a = (await pattern(gw, question)).data!.crossBorderPattern;
     expect(a.charge.rho).toBeGreaterThan(0);
     expect(a.charge.rho).toBeLessThanOrEqual(0.05 * (1 + 1e-9));
     expect(a.charge.delta).toBeCloseTo(1e-6, 12);
     expect(a.charge.epsilon).toBeGreaterThan(a.charge.rho);
-    expect(a.coverage).toEqual({ asked: ['cert-fr', 'cert-de', 'isac-energy'], answered: ['cert-fr', 'cert-de', 'isac-energy'], missing: [], complete: true });
+    expect(a.coverage).toEqual({ asked: ['cert-fr', 'cert-de', 'isac-energy'], answered: ['cert-fr', 'cert-de', 'isac-energy'], missing: [], complete: true, excluded: [] });
     for (const n of nodes) {
       expect(n.requests).toHaveLength(1);
-      expect(n.requests[0]).toMatchObject({ queryId: a.queryId, measure: 'INCIDENTS', groupBy: ['COUNTRY', 'SECTOR'], filter: { countries: COUNTRIES }, bounds: { maxPartitions: 4, maxPerPartition: 2 } });
+      expect(n.requests[0]).toMatchObject({ queryId: a.queryId, measure: 'INCIDENTS', groupBy: ['COUNTRY', 'SECTOR'], filter: question.filter, bounds: { maxPartitions: 4, maxPerPartition: 2 } });
     }
-    const orgs = (await pattern(gw, { ...BY_COUNTRY_SECTOR, measure: 'ORGANISATIONS' })).data!.crossBorderPattern;
+    const orgs = (await pattern(gw, fresh({ measure: 'ORGANISATIONS' }))).data!.crossBorderPattern;
     expect(nodes[0]!.requests.at(-1)!.bounds).toEqual({ maxPartitions: 4, maxPerPartition: 1 });
     expect(orgs.accuracy.stdDev).toBeLessThan(a.accuracy.stdDev); // smaller L∞, less noise for the same ρ
   });
@@ -182,22 +214,23 @@ describe('three honest nodes', () => {
     // one group claims more than units × maxPerPartition
     liar.respondWith((_req, honest) => ({ ...honest, units: 1, groups: [{ key: ['DE', 'energy'], count: 57, sum: null }] }));
     try {
-      const strict = await pattern(gw, BY_COUNTRY_SECTOR);
+      const strict = await pattern(gw, fresh());
       expect(strict.data).toBeNull();
       expect(strict.status).toBe(502);
       expect(strict.errors![0]!.extensions).toMatchObject({ code: 'CONTRIBUTION_INVALID', missing: [{ node: 'cert-de', reason: 'INVALID_CONTRIBUTION' }] });
       expect(JSON.stringify(strict.errors)).not.toContain('57'); // the offending number is not echoed
-      const best = await pattern(gw, { ...BY_COUNTRY_SECTOR, quorum: 'BEST_EFFORT' });
+      const best = await pattern(gw, fresh({ quorum: 'BEST_EFFORT' }));
       expect(best.errors).toBeUndefined();
       expect(best.data!.crossBorderPattern.coverage).toEqual({
         asked: ['cert-fr', 'cert-de', 'isac-energy'],
         answered: ['cert-fr', 'isac-energy'],
         missing: [{ node: 'cert-de', reason: 'INVALID_CONTRIBUTION', code: 'CONTRIBUTION_INVALID' }],
         complete: false,
+        excluded: [],
       });
       // a key outside the query's public domain is invalid too
       liar.respondWith((_req, honest) => ({ ...honest, groups: [...honest.groups, { key: ['ES', 'energy'], count: 1, sum: null }] }));
-      const outside = await pattern(gw, { ...BY_COUNTRY_SECTOR, quorum: 'BEST_EFFORT' });
+      const outside = await pattern(gw, fresh({ quorum: 'BEST_EFFORT' }));
       expect(outside.data!.crossBorderPattern.coverage.missing).toEqual([{ node: 'cert-de', reason: 'INVALID_CONTRIBUTION', code: 'CONTRIBUTION_INVALID' }]);
     } finally {
       liar.respondWith(null);
@@ -209,12 +242,12 @@ describe('three honest nodes', () => {
     slow.behave({ delayMs: 3_000 });
     try {
       const t0 = performance.now();
-      const best = await pattern(gw, { ...BY_COUNTRY_SECTOR, quorum: 'BEST_EFFORT' });
+      const best = await pattern(gw, fresh({ quorum: 'BEST_EFFORT' }));
       const elapsed = performance.now() - t0;
       expect(elapsed).toBeLessThan(2_500); // deadline 400 ms, not the node's 3 s
       expect(best.data!.crossBorderPattern.coverage.missing).toEqual([{ node: 'isac-energy', reason: 'TIMEOUT', code: null }]);
       expect(best.data!.crossBorderPattern.coverage.answered).toEqual(['cert-fr', 'cert-de']);
-      const strict = await pattern(gw, BY_COUNTRY_SECTOR);
+      const strict = await pattern(gw, fresh());
       expect(strict.status).toBe(503);
       expect(strict.data).toBeNull();
       expect(strict.errors![0]!.extensions).toMatchObject({ code: 'NODE_UNAVAILABLE', missing: [{ node: 'isac-energy', reason: 'TIMEOUT' }] });
@@ -222,7 +255,7 @@ describe('three honest nodes', () => {
       slow.behave({ delayMs: 0 });
     }
     // it is asked again (and answers) once it is fast again
-    const again = await pattern(gw, BY_COUNTRY_SECTOR);
+    const again = await pattern(gw, fresh());
     expect(again.data!.crossBorderPattern.coverage.complete).toBe(true);
   });
 
@@ -268,7 +301,7 @@ describe('three honest nodes', () => {
     expect(invalid.errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
     const health = await fetch(new URL('/healthz', gw.url));
     expect(health.status).toBe(200);
-    const bad = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    const bad = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"query": ' });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('BAD_REQUEST');
     const other = await fetch(new URL('/admin', gw.url));
@@ -278,7 +311,8 @@ describe('three honest nodes', () => {
   test('the supergraph exposes only aggregate answers: no row-level field is reachable', async () => {
     const r = await gql<IntrospectionQuery>(gw.url, getIntrospectionQuery());
     const schema = buildClientSchema(r.data!);
-    expect(schema.getMutationType()).toBeFalsy();
+    // the only mutation is the staff-only policy reload; it returns no data of any node
+    expect(Object.keys(schema.getMutationType()!.getFields())).toEqual(['reloadPolicies']);
     expect(schema.getSubscriptionType()).toBeFalsy();
     const reachable = new Map<string, GraphQLNamedType>();
     const visit = (t: GraphQLNamedType) => {
@@ -292,9 +326,28 @@ describe('three honest nodes', () => {
       }
     };
     visit(schema.getQueryType()!);
+    visit(schema.getMutationType()!);
     const objects = [...reachable.values()].filter(isObjectType).map((t) => t.name).sort();
-    expect(objects).toEqual(['Accuracy', 'Coverage', 'FederationHealth', 'FederationNode', 'MissingNode', 'PatternAnswer', 'PatternCell', 'PrivacyCharge', 'Query'].sort());
-    expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual(['crossBorderPattern', 'federationHealth', 'federationNodes']);
+    expect(objects).toEqual(
+      [
+        'Accuracy',
+        'Coverage',
+        'FederationHealth',
+        'FederationNode',
+        'Me',
+        'MissingNode',
+        'Mutation',
+        'NodeBudget',
+        'PatternAnswer',
+        'PatternCell',
+        'PolicyExclusion',
+        'PolicyReload',
+        'PrivacyAmount',
+        'PrivacyCharge',
+        'Query',
+      ].sort(),
+    );
+    expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual(['crossBorderPattern', 'federationHealth', 'federationNodes', 'me', 'myBudget']);
     // the only numbers a pattern cell carries are noised ones; its strings are public group keys
     const cell = schema.getType('PatternCell');
     if (!isObjectType(cell)) throw new Error('PatternCell missing');
@@ -315,7 +368,7 @@ describe('SDL drift', () => {
     // one extra row-level field: exactly the kind of drift that must never be federated
     const sdl = CONTRIBUTION_SDL.replace('units: Int!', 'units: Int!\n  organisations: [String!]');
     drifted = await startStubNode({ id: 'rogue', planted: [{ country: 'FR', sector: 'energy', count: 1000 }], sdl });
-    gw = await createGateway({ port: 0, nodes: [...nodes, drifted].map((n) => asConfig(n)), logger: quietLogger, refreshIntervalMs: 0 });
+    gw = await createGateway({ port: 0, nodes: [...nodes, drifted].map((n) => asConfig(n)), logger: quietLogger, refreshIntervalMs: 0, access: access() });
   });
   afterAll(async () => {
     await gw?.close();
@@ -348,7 +401,7 @@ describe('a member node that is down', () => {
     nodes = (await startHonestNodes()).slice(0, 2);
     downPort = await unusedPort();
     const down: NodeConfig = { id: 'cert-down', name: 'CERT-DOWN', kind: 'national-cert', url: `http://127.0.0.1:${downPort}/graphql` };
-    gw = await createGateway({ port: 0, nodes: [...nodes.map((n) => asConfig(n)), down], logger: quietLogger, refreshIntervalMs: 0, nodeTimeoutMs: 400 });
+    gw = await createGateway({ port: 0, nodes: [...nodes.map((n) => asConfig(n)), down], logger: quietLogger, refreshIntervalMs: 0, nodeTimeoutMs: 400, access: access() });
   });
   afterAll(async () => {
     await gw?.close();
@@ -357,25 +410,26 @@ describe('a member node that is down', () => {
 
   test('is UNREACHABLE yet still a member: STRICT fails, BEST_EFFORT reports it missing', async () => {
     expect(gw.registry.get('cert-down')!.status).toBe('UNREACHABLE');
-    const strict = await pattern(gw, BY_COUNTRY_SECTOR);
+    const strict = await pattern(gw, fresh());
     expect(strict.status).toBe(503);
     expect(strict.data).toBeNull();
     expect(strict.errors).toHaveLength(1);
     expect(strict.errors![0]!.extensions).toMatchObject({ code: 'NODE_UNAVAILABLE', missing: [{ node: 'cert-down', reason: 'UNREACHABLE' }] });
     expect(strict.errors![0]!.extensions).not.toHaveProperty('serviceName');
-    const best = await pattern(gw, { ...BY_COUNTRY_SECTOR, quorum: 'BEST_EFFORT' });
+    const best = await pattern(gw, fresh({ quorum: 'BEST_EFFORT' }));
     expect(best.errors).toBeUndefined();
     expect(best.data!.crossBorderPattern.coverage).toEqual({
       asked: ['cert-fr', 'cert-de', 'cert-down'],
       answered: ['cert-fr', 'cert-de'],
       missing: [{ node: 'cert-down', reason: 'UNREACHABLE', code: null }],
       complete: false,
+      excluded: [],
     });
   });
 
   test('is checked and asked again once it is back', async () => {
-    revived = await startStubNode({ id: 'cert-down', planted: [{ country: 'IT', sector: 'water', count: 3 }], port: downPort });
-    const strict = await pattern(gw, BY_COUNTRY_SECTOR);
+    revived = await startStubNode({ id: 'cert-down', planted: [{ country: 'IT', sector: 'water', count: 3, date: DAY }], port: downPort });
+    const strict = await pattern(gw, fresh());
     expect(strict.errors).toBeUndefined();
     expect(strict.data!.crossBorderPattern.coverage.complete).toBe(true);
     expect(revived.serviceChecks).toBe(1); // verified inline before being asked
@@ -385,7 +439,7 @@ describe('a member node that is down', () => {
 
   test('with no node answering, BEST_EFFORT fails with NO_NODES', async () => {
     await Promise.all([...nodes, revived!].map((n) => n.close()));
-    const best = await pattern(gw, { ...BY_COUNTRY_SECTOR, quorum: 'BEST_EFFORT' });
+    const best = await pattern(gw, fresh({ quorum: 'BEST_EFFORT' }));
     expect(best.status).toBe(503);
     expect(best.errors![0]!.extensions!.code).toBe('NO_NODES');
     nodes = [];
@@ -400,6 +454,7 @@ describe('error masking', () => {
       nodes: [],
       logger: quietLogger,
       refreshIntervalMs: 0,
+      access: access(),
       scatter: {
         members: () => ['x'],
         scatter: async () => {
@@ -421,7 +476,7 @@ describe('error masking', () => {
   });
 
   test('a federation without members answers NO_NODES', async () => {
-    const gw = await createGateway({ port: 0, nodes: [], logger: quietLogger, refreshIntervalMs: 0 });
+    const gw = await createGateway({ port: 0, nodes: [], logger: quietLogger, refreshIntervalMs: 0, access: access() });
     try {
       const r = await pattern(gw, BY_COUNTRY_SECTOR);
       expect(r.errors![0]!.extensions!.code).toBe('NO_NODES');

@@ -157,7 +157,8 @@ describe('gatherPattern', () => {
     // |noise| ≤ 10 σ fails with probability < 1e-20
     expect(Math.abs(a.cells[0]!.rawValue - 1200)).toBeLessThan(10 * a.accuracy.stdDev);
     expect(ci).toBeGreaterThan(0);
-    expect(a.coverage).toEqual({ asked: ['a', 'b'], answered: ['a', 'b'], missing: [], complete: true });
+    expect(a.coverage).toEqual({ asked: ['a', 'b'], answered: ['a', 'b'], missing: [], complete: true, excluded: [] });
+    expect(a.cached).toBe(false);
   });
   test('quorum rules: STRICT refuses any gap, BEST_EFFORT reports it, nobody answering is NO_NODES', () => {
     const down: NodeOutcome = { node: 'b', ok: false, reason: 'UNREACHABLE' };

@@ -6,6 +6,7 @@
  *   const node = await startStubNode({ id: 'cert-a', planted: [{ country: 'FR', sector: 'energy', count: 12 }] });
  *   node.url  // http://127.0.0.1:PORT/graphql
  *   node.requests  // every ContributionRequest received
+ *   node.grants    // the GRANT_HEADER value of each, in the same order (undefined when absent)
  *   node.behave({ delayMs: 2000 }); node.respondWith((req, honest) => ({ ...honest, units: 0 }));
  *   await node.close();
  */
@@ -13,7 +14,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { graphql, parse, type GraphQLSchema } from 'graphql';
-import { CONTRIBUTION_SDL, type Contribution, type ContributionGroup, type ContributionRequest } from '../../schema/contract/index.js';
+import { CONTRIBUTION_SDL, GRANT_HEADER, type Contribution, type ContributionGroup, type ContributionRequest } from '../../schema/contract/index.js';
 import { countryByAlpha2 } from '../../schema/reference/index.js';
 
 export const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: [])';
@@ -28,7 +29,11 @@ export interface PlantedCell {
   count: number;
 }
 
-export type Responder = (request: ContributionRequest, honest: Contribution) => Contribution | Promise<Contribution>;
+/**
+ * Replaces the honest answer. May throw a GraphQLError (e.g. with `extensions.code`) to refuse;
+ * `meta.grant` is the request's grant header.
+ */
+export type Responder = (request: ContributionRequest, honest: Contribution, meta: { grant?: string }) => Contribution | Promise<Contribution>;
 
 export interface StubNodeOptions {
   id: string;
@@ -47,6 +52,10 @@ export interface StubNode {
   readonly port: number;
   /** Contribution requests received, in order. */
   readonly requests: ContributionRequest[];
+  /** The grant header of each contribution request, in the same order. */
+  readonly grants: Array<string | undefined>;
+  /** Resolves when the next contribution request has arrived (before any delay). */
+  nextRequest(): Promise<ContributionRequest>;
   /** `_service` fetches received. */
   serviceChecks: number;
   /** Change the answer (default: the honest projection of `planted`). */
@@ -125,17 +134,23 @@ export async function startStubNode(options: StubNodeOptions): Promise<StubNode>
   let responder: Responder | null = null;
   let delayMs = options.delayMs ?? 0;
   const requests: ContributionRequest[] = [];
+  const grants: Array<string | undefined> = [];
+  let waiters: Array<(r: ContributionRequest) => void> = [];
   const sockets = new Set<import('node:net').Socket>();
   const state = { serviceChecks: 0 };
   const typeDefs = parse(`${FEDERATION_LINK}\n${options.sdl ?? CONTRIBUTION_SDL}`);
   const resolvers = {
     Query: {
-      contribution: async (_: unknown, args: { request: ContributionRequest }) => {
+      contribution: async (_: unknown, args: { request: ContributionRequest }, ctx: { grant?: string }) => {
         const request = JSON.parse(JSON.stringify(args.request)) as ContributionRequest;
         requests.push(request);
+        grants.push(ctx.grant);
+        const w = waiters;
+        waiters = [];
+        for (const f of w) f(request);
         if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
         const honest = honestContribution(options.id, options.planted ?? [], request);
-        return responder ? responder(request, honest) : honest;
+        return responder ? responder(request, honest, { grant: ctx.grant }) : honest;
       },
     },
   };
@@ -153,7 +168,9 @@ export async function startStubNode(options: StubNodeOptions): Promise<StubNode>
         return;
       }
       if (body.query?.includes('_service')) state.serviceChecks++;
-      const result = await graphql({ schema, source: body.query ?? '', variableValues: body.variables, operationName: body.operationName });
+      const header = req.headers[GRANT_HEADER];
+      const grant = Array.isArray(header) ? header[0] : header;
+      const result = await graphql({ schema, source: body.query ?? '', variableValues: body.variables, operationName: body.operationName, contextValue: { grant } });
       const text = JSON.stringify(result);
       if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(text);
     });
@@ -169,6 +186,8 @@ export async function startStubNode(options: StubNodeOptions): Promise<StubNode>
     url: `http://127.0.0.1:${port}/graphql`,
     port,
     requests,
+    grants,
+    nextRequest: () => new Promise<ContributionRequest>((resolve) => waiters.push(resolve)),
     get serviceChecks() {
       return state.serviceChecks;
     },

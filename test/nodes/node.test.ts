@@ -14,8 +14,15 @@ import { referenceContribution } from '../../nodes/contribution/reference.js';
 import type { ContributionGuard } from '../../nodes/contribution/guard.js';
 import { makeDataset } from './helpers/dataset.js';
 import { tempDir } from './helpers/db.js';
+import { createGatewayKey, type GatewayKey } from '../helpers/grants.js';
 
 const TOKEN = 'operator-token-for-tests-0123456789';
+const gatewayKey: Promise<GatewayKey> = createGatewayKey();
+
+/** The grant header the gateway would send to `nodeId` for `request`. */
+async function granted(nodeId: string, request: ContributionRequest): Promise<Record<string, string>> {
+  return { [GRANT_HEADER]: await (await gatewayKey).grantFor(request, { aud: nodeId }) };
+}
 
 async function post(node: RunningNode, request: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: { data?: { contribution: Contribution } | null; errors?: { message: string; extensions?: Record<string, unknown> }[] } }> {
   const res = await fetch(node.url, {
@@ -39,7 +46,8 @@ describe('a running node (SQLite, real HTTP on 127.0.0.1)', () => {
   beforeAll(async () => {
     const seedFile = join(dir, 'dataset.json');
     writeFileSync(seedFile, JSON.stringify(data));
-    node = await createNode({ id: 'node-a', host: '127.0.0.1', port: 0, operatorPort: 0, dataDir: dir, operatorToken: TOKEN, seedFile, logLevel: 'silent' });
+    const gatewayJwks = (await gatewayKey).writeJwks(dir);
+    node = await createNode({ id: 'node-a', host: '127.0.0.1', port: 0, operatorPort: 0, dataDir: dir, operatorToken: TOKEN, seedFile, gatewayJwks, memberCapRho: 1000, logLevel: 'silent' });
   });
   afterAll(async () => {
     await node?.close();
@@ -54,7 +62,7 @@ describe('a running node (SQLite, real HTTP on 127.0.0.1)', () => {
 
   it('answers CONTRIBUTION_OPERATION with the exact bounded partials', async () => {
     const request: ContributionRequest = { queryId: 'abc123', measure: 'INCIDENTS', groupBy: ['COUNTRY', 'SECTOR'], bounds: { maxPartitions: 1000, maxPerPartition: 1000 } };
-    const { status, body } = await post(node, request, { [GRANT_HEADER]: 'grant-placeholder' });
+    const { status, body } = await post(node, request, await granted('node-a', request));
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
     const expected = referenceContribution(data, request);
@@ -70,7 +78,7 @@ describe('a running node (SQLite, real HTTP on 127.0.0.1)', () => {
       filter: { sectors: ['energy', 'water'], from: '2025-02-01', to: '2025-05-01', tlp: ['GREEN', 'AMBER'] },
       bounds: { maxPartitions: 1000, maxPerPartition: 1000, clampLo: 2, clampHi: 4, gridExponent: 0 },
     };
-    const { body } = await post(node, request);
+    const { body } = await post(node, request, await granted('node-a', request));
     expect(body.errors).toBeUndefined();
     const expected = referenceContribution(data, request);
     expect(expected.groups.length).toBeGreaterThan(2);
@@ -96,7 +104,8 @@ describe('a running node (SQLite, real HTTP on 127.0.0.1)', () => {
     expect(secrets.length).toBeGreaterThan(100);
     for (const d of DIMENSIONS) {
       for (const measure of ['INCIDENTS', 'ORGANISATIONS', 'SEVERITY_SUM', 'DISRUPTION_COUNT'] as const) {
-        const { body } = await post(node, { queryId: `leak-${d}`, measure, groupBy: [d], bounds: { maxPartitions: 50, maxPerPartition: 50, clampLo: 1, clampHi: 5 } });
+        const request: ContributionRequest = { queryId: `leak-${d}`, measure, groupBy: [d], bounds: { maxPartitions: 50, maxPerPartition: 50, clampLo: 1, clampHi: 5 } };
+        const { body } = await post(node, request, await granted('node-a', request));
         expect(body.errors).toBeUndefined();
         const text = JSON.stringify(body).toLowerCase();
         for (const s of secrets) expect(text.includes(s.toLowerCase()), `${d} ${measure} leaks ${s}`).toBe(false);
@@ -129,7 +138,8 @@ describe('a running node (SQLite, real HTTP on 127.0.0.1)', () => {
   });
 
   it('logs every contribution request, with grant-header presence, for the operator', async () => {
-    await post(node, { queryId: 'logged-1', measure: 'INCIDENTS', groupBy: ['TLP'], bounds: { maxPartitions: 1, maxPerPartition: 1 } }, { [GRANT_HEADER]: 'g' });
+    const logged1: ContributionRequest = { queryId: 'logged-1', measure: 'INCIDENTS', groupBy: ['TLP'], bounds: { maxPartitions: 1, maxPerPartition: 1 } };
+    await post(node, logged1, await granted('node-a', logged1));
     await post(node, { queryId: 'logged-2', measure: 'INCIDENTS', groupBy: ['TLP', 'TLP'], bounds: { maxPartitions: 1, maxPerPartition: 1 } });
     const { body } = await operator(node, '/contributions?limit=2', TOKEN);
     const log = body.contributions as { queryId: string; outcome: string; grantPresent: boolean; groupsReturned: number | null; groupBy: string[] }[];
@@ -149,7 +159,9 @@ if (!builtMain) console.info('[accord] dist/nodes/main.js is missing or older th
 describe.runIf(builtMain)('node process (dist/nodes/main.js)', () => {
   it('prints one listening line on stdout, serves, and exits 0 on SIGTERM', async () => {
     const dir = tempDir();
-    const child = spawn(process.execPath, [MAIN_JS, '--id', 'proc-node', '--port', '0', '--operator-port', '0', '--data-dir', dir, '--operator-token', TOKEN, '--log-level', 'warn'], {
+    const gatewayJwks = (await gatewayKey).writeJwks(dir);
+    const args = ['--id', 'proc-node', '--port', '0', '--operator-port', '0', '--data-dir', dir, '--operator-token', TOKEN, '--gateway-jwks', gatewayJwks, '--log-level', 'warn'];
+    const child = spawn(process.execPath, [MAIN_JS, ...args], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -168,17 +180,57 @@ describe.runIf(builtMain)('node process (dist/nodes/main.js)', () => {
       expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
       const health = await fetch(`${ready.operatorUrl}/health`, { headers: { authorization: `Bearer ${TOKEN}` } });
       expect(((await health.json()) as { status: string }).status).toBe('ok');
-      const res = await fetch(ready.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: CONTRIBUTION_OPERATION, variables: { request: { queryId: 'p', measure: 'INCIDENTS', groupBy: [], bounds: { maxPartitions: 1, maxPerPartition: 1 } } } }),
-      });
-      expect(((await res.json()) as { data: { contribution: Contribution } }).data.contribution).toEqual({ node: 'proc-node', queryId: 'p', units: 0, groups: [] });
+      const request: ContributionRequest = { queryId: 'p', measure: 'INCIDENTS', groupBy: [], bounds: { maxPartitions: 1, maxPerPartition: 1 } };
+      const ask = async (headers: Record<string, string>): Promise<{ data?: { contribution: Contribution } | null; errors?: { extensions?: { code?: string } }[] }> => {
+        const res = await fetch(ready.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: CONTRIBUTION_OPERATION, variables: { request } }) });
+        return (await res.json()) as never;
+      };
+      expect((await ask({})).errors?.[0]?.extensions?.code).toBe('GRANT_INVALID');
+      expect((await ask(await granted('proc-node', request))).data!.contribution).toEqual({ node: 'proc-node', queryId: 'p', units: 0, groups: [] });
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(existsSync(join(dir, 'proc-node.sqlite'))).toBe(true);
       expect(existsSync(join(dir, 'proc-node.secret'))).toBe(true);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--insecure-no-grants answers without a grant and warns on stderr; combined with --gateway-jwks it refuses to start', async () => {
+    const dir = tempDir();
+    const run = (extra: string[]) =>
+      spawn(process.execPath, [MAIN_JS, '--id', 'insecure-node', '--port', '0', '--operator-port', '0', '--data-dir', dir, '--operator-token', TOKEN, '--log-level', 'warn', ...extra], {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    const child = run(['--insecure-no-grants']);
+    try {
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const nl = out.indexOf('\n');
+          if (nl >= 0) resolve(out.slice(0, nl));
+        });
+        child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+      });
+      const ready = JSON.parse(line) as { url: string };
+      const res = await fetch(ready.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: CONTRIBUTION_OPERATION, variables: { request: { queryId: 'i', measure: 'INCIDENTS', groupBy: [], bounds: { maxPartitions: 1, maxPerPartition: 1 } } } }),
+      });
+      expect(((await res.json()) as { data: { contribution: Contribution } }).data.contribution.queryId).toBe('i');
+      expect(stderr).toContain('"event":"grants-disabled"');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      const both = run(['--insecure-no-grants', '--gateway-jwks', join(dir, 'k.json')]);
+      expect(await new Promise<number | null>((resolve) => both.once('exit', (code) => resolve(code)))).toBe(1);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
@@ -237,6 +289,9 @@ describe('node lifecycle', () => {
       await expect(createNode({ id: 'n', operatorToken: 'short', dataDir: dir })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
       await expect(createNode({ id: 'n', operatorToken: TOKEN, dataDir: dir, contributingTlp: ['RED'] })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
       await expect(createNode({ id: 'n', operatorToken: TOKEN, dataDir: dir, port: 70_000 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+      await expect(createNode({ id: 'n', operatorToken: TOKEN, dataDir: dir, memberCapRho: -1 })).rejects.toMatchObject({ code: 'CONFIG_INVALID', details: { field: 'memberCapRho' } });
+      await expect(createNode({ id: 'n', operatorToken: TOKEN, dataDir: dir, grants: 'disabled', gatewayJwks: join(dir, 'k.json') })).rejects.toMatchObject({ code: 'CONFIG_INVALID', details: { field: 'grants' } });
+      await expect(createNode({ id: 'n', operatorToken: TOKEN, dataDir: dir, gatewayJwks: join(dir, 'missing.jwks.json'), logLevel: 'silent' })).rejects.toMatchObject({ code: 'CONFIG_INVALID', details: { field: 'gatewayJwks' } });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

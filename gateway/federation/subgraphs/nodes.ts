@@ -12,12 +12,12 @@ import { parse, type GraphQLSchema } from 'graphql';
 import { AccordError } from '../../../schema/errors.js';
 import { answerPattern, type PatternDeps } from '../../patterns/answer.js';
 import type { PatternArgs } from '../../patterns/query.js';
-import { QUORUM_ENUM_SDL } from './shared.js';
+import { BUDGET_TYPES_SDL, FEDERATION_LINK_SDL, QUORUM_ENUM_SDL } from './shared.js';
 
 export const NODES_SUBGRAPH_NAME = 'nodes';
 
 export const NODES_SDL = /* GraphQL */ `
-extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: [])
+${FEDERATION_LINK_SDL}
 
 "What a pattern counts."
 enum Measure {
@@ -45,6 +45,8 @@ enum PatternDimension {
 
 ${QUORUM_ENUM_SDL}
 
+${BUDGET_TYPES_SDL}
+
 "Restricts the incidents counted. Every list is an 'in' filter; an absent field means no restriction; fields combine with AND."
 input PatternFilter {
   "ISO 3166-1 alpha-2 codes."
@@ -63,10 +65,14 @@ input PatternFilter {
 
 type Query {
   """
-  Counts across all member nodes, grouped by public dimensions, with differential-privacy noise
-  added once after summing. Every key of the public domain implied by groupBy × filter is released
-  (zero cells are noised too); at most the deployment's cell limit (default 5,000) — narrow the
-  filter otherwise (INVALID_QUERY).
+  Counts across the member nodes your access policy allows, grouped by public dimensions, with
+  differential-privacy noise added once after summing. Every key of the public domain implied by
+  groupBy × filter is released (zero cells are noised too); at most the deployment's cell limit
+  (default 5,000) — narrow the filter otherwise (INVALID_QUERY).
+
+  Admission: your policy is checked per node (POLICY_DENIED names the rule), then the charge is
+  reserved on your allocation and each node's cap (BUDGET_EXHAUSTED says what remains). An identical
+  question over the same nodes in the same month is answered from the cache at no charge.
   """
   crossBorderPattern(
     "What to count."
@@ -75,8 +81,10 @@ type Query {
     groupBy: [PatternDimension!]!
     "Which incidents count."
     filter: PatternFilter
-    "STRICT fails unless every member answers; BEST_EFFORT answers over those that did. Default: the deployment's."
+    "STRICT fails unless every node asked answers; BEST_EFFORT answers over those that did. Default: the deployment's."
     quorum: Quorum
+    "Nodes to ask (every one must be allowed by your policy). Default: every node your policy allows for this question."
+    nodes: [String!]
   ): PatternAnswer!
 }
 
@@ -91,6 +99,10 @@ type PatternAnswer {
   accuracy: Accuracy!
   charge: PrivacyCharge!
   coverage: Coverage!
+  "True when this answer was served from the answer cache (nothing was charged)."
+  cached: Boolean!
+  "Your budget on every node asked, after this answer."
+  remainingBudget: [NodeBudget!]!
 }
 
 "One group of a pattern. Key fields not in groupBy are null."
@@ -135,14 +147,25 @@ type PrivacyCharge {
 
 "Which member nodes the answer covers."
 type Coverage {
-  "Every member asked (all admitted nodes)."
+  "Every node asked (the admitted nodes your policy allows, or the ones the query named)."
   asked: [String!]!
-  "Members whose partials are in the answer."
+  "Nodes whose partials are in the answer."
   answered: [String!]!
-  "Members whose partials are not in the answer, with the reason."
+  "Nodes asked whose partials are not in the answer, with the reason."
   missing: [MissingNode!]!
-  "True when every member asked is in the answer."
+  "True when every node asked is in the answer."
   complete: Boolean!
+  "Admitted nodes your access policy left out of this question (never asked, never charged)."
+  excluded: [PolicyExclusion!]!
+}
+
+"A node an access policy left out of an answer."
+type PolicyExclusion {
+  node: String!
+  "FORBIDDEN (a forbid rule matched) or NO_PERMIT (no permit rule matched)."
+  reason: String!
+  "Ids (@id) of the forbid rules that matched."
+  rules: [String!]!
 }
 
 "A member left out of an answer."
@@ -159,7 +182,7 @@ type MissingNode {
 export interface NodesExecutionContext {
   /** True only for incoming operations: the only fetches that may reach nodes. */
   scatterAllowed: boolean;
-  /** The gateway's own request context (member identity, later). */
+  /** The gateway's own request context (the authenticated caller). */
   incoming?: unknown;
 }
 

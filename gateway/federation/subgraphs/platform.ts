@@ -1,21 +1,57 @@
 /**
  * The `platform` subgraph: the gateway's own federation metadata (which nodes are members, their
- * admission status, the contract they must publish). Served in-process.
+ * admission status, the contract they must publish), the caller's identity and budgets, and the
+ * staff-only policy reload. Served in-process.
  */
-import { LocalGraphQLDataSource } from '@apollo/gateway';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
+import type { Logger } from 'pino';
 import { contributionSdlHash } from '../../../schema/contract/index.js';
+import { AccordError } from '../../../schema/errors.js';
+import type { Principal } from '../../auth/authenticator.js';
 import type { QuorumMode } from '../../config.js';
+import type { NodeBudget } from '../../patterns/answer.js';
+import type { ReloadResult } from '../../policy/store.js';
 import type { NodeRegistry, NodeSnapshot } from '../../registry/index.js';
-import { QUORUM_ENUM_SDL } from './shared.js';
+import { CatalogLocalDataSource } from '../local-datasource.js';
+import { BUDGET_TYPES_SDL, FEDERATION_LINK_SDL, QUORUM_ENUM_SDL } from './shared.js';
 
 export const PLATFORM_SUBGRAPH_NAME = 'platform';
 
 export const PLATFORM_SDL = /* GraphQL */ `
-extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: [])
+${FEDERATION_LINK_SDL}
 
 ${QUORUM_ENUM_SDL}
+
+${BUDGET_TYPES_SDL}
+
+"The authenticated caller."
+type Me {
+  "Member id (the token's sub)."
+  id: String!
+  name: String!
+  "UN M49 region."
+  region: String!
+  groups: [String!]!
+  "Highest TLP level counted in your answers."
+  tlpCeiling: String!
+  "Platform staff (may reload policies)."
+  staff: Boolean!
+}
+
+"The outcome of a policy reload."
+type PolicyReload {
+  "False when the new configuration was refused; the previous one stays in force."
+  ok: Boolean!
+  "Version of the configuration in force."
+  version: Int!
+  "Ids of the policies in force."
+  policies: [String!]!
+  "Registered members in force."
+  members: Int!
+  "Why the reload was refused."
+  errors: [String!]!
+}
 
 "Admission status of a member node."
 enum NodeStatus {
@@ -72,17 +108,64 @@ type Query {
   federationNodes: [FederationNode!]!
   "Counts of nodes by status."
   federationHealth: FederationHealth!
+  "Who you are, as the gateway sees your token."
+  me: Me!
+  "Your budget on every admitted node for the current period (a calendar month, UTC)."
+  myBudget: [NodeBudget!]!
+}
+
+type Mutation {
+  "Platform staff only: re-read members, access policies and budgets. A configuration that fails validation is refused and the previous one stays in force."
+  reloadPolicies: PolicyReload!
 }
 `;
+
+/** What the platform subgraph needs besides the registry. */
+export interface PlatformAccess {
+  /** The caller's budgets on `nodes` in the current period. */
+  budgets(principal: Principal, nodes: readonly string[]): Promise<NodeBudget[]>;
+  /** Reloads the access configuration (the caller is staff). */
+  reload(): ReloadResult;
+}
+
+function callerOf(context: unknown): Principal {
+  const p = (context as { principal?: Principal } | undefined)?.principal;
+  if (!p) throw new AccordError('UNAUTHENTICATED', 'Send a member token: "Authorization: Bearer <JWT>".');
+  return p;
+}
 
 function nodeView(n: NodeSnapshot) {
   return { ...n, lastSeen: n.lastSeen ? n.lastSeen.toISOString() : null };
 }
 
-/** The platform subgraph's in-process data source over `registry`. */
-export function buildPlatformDataSource(registry: NodeRegistry, defaultQuorum: QuorumMode): LocalGraphQLDataSource {
+/** The platform subgraph's in-process data source over `registry` and `access`. */
+export function buildPlatformDataSource(registry: NodeRegistry, defaultQuorum: QuorumMode, access: PlatformAccess | undefined, logger: Logger): CatalogLocalDataSource {
+  const needAccess = (): PlatformAccess => {
+    if (!access) throw new AccordError('INTERNAL', 'This gateway runs without access control.');
+    return access;
+  };
   const resolvers = {
+    Mutation: {
+      reloadPolicies: (_: unknown, __: unknown, ctx: unknown) => {
+        const caller = callerOf(ctx);
+        if (!caller.staff) {
+          throw new AccordError('POLICY_DENIED', 'Only platform staff may reload policies (a token with roles: ["staff"]).', { rule: 'platform-staff-only', rules: ['platform-staff-only'] });
+        }
+        const result = needAccess().reload();
+        logger.info({ event: 'policy-reload', by: caller.member.id, ok: result.ok, version: result.version, errors: result.errors }, 'access configuration reload requested');
+        return result;
+      },
+    },
     Query: {
+      me: (_: unknown, __: unknown, ctx: unknown) => {
+        const { member, staff } = callerOf(ctx);
+        return { ...member, staff };
+      },
+      myBudget: (_: unknown, __: unknown, ctx: unknown) =>
+        needAccess().budgets(
+          callerOf(ctx),
+          registry.admitted().map((n) => n.id),
+        ),
       federationNodes: () => registry.list().map(nodeView),
       federationHealth: () => {
         const nodes = registry.list();
@@ -101,5 +184,5 @@ export function buildPlatformDataSource(registry: NodeRegistry, defaultQuorum: Q
       },
     },
   };
-  return new LocalGraphQLDataSource(buildSubgraphSchema([{ typeDefs: parse(PLATFORM_SDL), resolvers: resolvers as never }]));
+  return new CatalogLocalDataSource(buildSubgraphSchema([{ typeDefs: parse(PLATFORM_SDL), resolvers: resolvers as never }]), logger);
 }

@@ -9,6 +9,8 @@ export const PG_URL = process.env.ACCORD_TEST_PG_URL;
 
 export interface TestDb {
   orm: NodeOrm;
+  /** The PostgreSQL schema holding this database's tables (undefined for SQLite). */
+  schema?: string;
   /** Closes the ORM and removes the file / schema. */
   dispose(): Promise<void>;
 }
@@ -34,6 +36,7 @@ export async function postgresDb(url: string): Promise<TestDb> {
   const orm = await openNodeOrm({ db: url, pgSchema: schema });
   return {
     orm,
+    schema,
     async dispose() {
       await knexOf(orm).raw(`drop schema if exists "${schema}" cascade`);
       await orm.close(true);

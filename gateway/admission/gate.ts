@@ -1,0 +1,213 @@
+/**
+ * The admission path of one query (DESIGN §4 steps 3–4), between planning and the scatter:
+ *
+ *   plan for the member (TLP ceiling) → access policy per (member, node) → answer cache →
+ *   reserve the charge on every ledger touched (atomic, committed) → sign grants at the scatter.
+ *
+ * Policy is evaluated before anything is reserved, so a denial costs nothing. A query that names
+ * no nodes runs over the nodes the member's policy allows (the others are listed in
+ * `coverage.excluded`); a query that names its nodes needs all of them allowed. When no node is
+ * allowed the query is refused with POLICY_DENIED naming the rules, never a count.
+ *
+ * The answer cache serves an identical canonical query (same fingerprint — question, bounds,
+ * privacy parameters, TLP levels — same node set, same period) to any member whose policy allows
+ * it, at no charge. A STRICT query is served only a complete cached answer. Identical queries that
+ * arrive while the first is being answered wait for it (in this process) instead of paying again.
+ */
+import { ledgerPeriod } from '../../schema/contract/index.js';
+import { AccordError } from '../../schema/errors.js';
+import type { Logger } from 'pino';
+import type { Principal } from '../auth/authenticator.js';
+import { answerCacheKey, type NodeBudgetUnits, type ReservationResult, type ReserveRequest, type StoredAnswer } from '../ledger/ledger.js';
+import { chargeUnits, fromUnits } from '../ledger/units.js';
+import type { Admission, NodeBudget, PatternAnswer, PatternGate, PatternPlan, PolicyExclusion } from '../patterns/answer.js';
+import { policyContext } from '../policy/context.js';
+import type { NodeDecision, PolicyContext, PolicyNode } from '../policy/engine.js';
+import { tlpLevelsUpTo, type Member } from '../policy/members.js';
+
+/** Decides per (member, node); the access control's engine in production. */
+export interface PolicyPort {
+  decide(member: Member, nodes: readonly PolicyNode[], context: PolicyContext): NodeDecision[];
+}
+
+/** The ledger operations admission needs (the durable Ledger in production). */
+export interface LedgerPort {
+  reserve(req: ReserveRequest): Promise<ReservationResult>;
+  cached(cacheKey: string): Promise<StoredAnswer | null>;
+  answered(reservationId: string, entry: { cacheKey: string; queryId: string; period: string; nodes: readonly string[]; answer: string }): Promise<void>;
+  failed(reservationId: string): Promise<void>;
+  budgetsOf(member: string, nodes: readonly string[], period: string): Promise<NodeBudgetUnits[]>;
+}
+
+/** What the scatter needs to sign each node's grant. */
+export interface GrantContext {
+  member: string;
+  groups: readonly string[];
+  /** Charge per node as recorded in the ledger (rounded up). */
+  rho: number;
+  delta: number;
+  period: string;
+  reservationId: string;
+}
+
+export interface AdmissionGateOptions {
+  policy: () => PolicyPort;
+  ledger: LedgerPort;
+  /** What policies know about a node (registry data). */
+  nodeInfo: (id: string) => PolicyNode;
+  logger: Logger;
+  /** Current time (the ledger period derives from it). */
+  now?: () => Date;
+}
+
+/** The caller of an incoming request, from the gateway context. */
+export function principalOf(context: unknown): Principal | undefined {
+  return (context as { principal?: Principal } | undefined)?.principal;
+}
+
+/** A ledger budget view in ρ/δ numbers. */
+export function budgetView(b: NodeBudgetUnits): NodeBudget {
+  return {
+    node: b.node,
+    period: b.period,
+    allocation: fromUnits(b.allocation),
+    spent: fromUnits(b.spent),
+    remaining: fromUnits(b.remaining),
+    nodeCap: fromUnits(b.nodeCap),
+    nodeRemaining: fromUnits(b.nodeRemaining),
+  };
+}
+
+type StoredPattern = Omit<PatternAnswer, 'cached' | 'remainingBudget'>;
+
+export class AdmissionGate implements PatternGate {
+  private readonly inflight = new Map<string, Promise<StoredPattern | null>>();
+  private readonly now: () => Date;
+
+  constructor(private readonly options: AdmissionGateOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async admit(input: Parameters<PatternGate['admit']>[0]): Promise<Admission> {
+    const principal = principalOf(input.context);
+    if (!principal) throw new AccordError('UNAUTHENTICATED', 'Send a member token: "Authorization: Bearer <JWT>".');
+    const { member } = principal;
+    const tlp = tlpLevelsUpTo(member.tlpCeiling);
+    const plan = input.plan(member.tlpCeiling === 'AMBER' ? {} : { tlp });
+
+    // 1. access policy, before anything is reserved
+    const decisions = this.options.policy().decide(member, input.candidates.map(this.options.nodeInfo), policyContext(plan, tlp, input.explicit));
+    const denied = decisions.filter((d) => !d.allowed);
+    const allowed = decisions.filter((d) => d.allowed).map((d) => d.node);
+    if (allowed.length === 0 || (input.explicit && denied.length > 0)) throw policyDenied(denied, input.explicit);
+    const excluded: PolicyExclusion[] = denied.map((d) => ({ node: d.node, reason: d.reason!, rules: d.rules }));
+
+    // 2. answer cache (and identical queries in flight)
+    const period = ledgerPeriod(this.now());
+    const cacheKey = answerCacheKey(plan.queryId, allowed, period);
+    const reusable = (a: StoredPattern | null): a is StoredPattern => a !== null && (plan.query.quorum === 'BEST_EFFORT' || a.coverage.complete);
+    /** Waits for identical queries in flight; the first reusable answer, or null once none is in flight. */
+    const awaitFlights = async (): Promise<StoredPattern | null> => {
+      for (let p = this.inflight.get(cacheKey); p; p = this.inflight.get(cacheKey)) {
+        const a = await p.catch(() => null);
+        if (reusable(a)) return a;
+        if (this.inflight.get(cacheKey) === p) break;
+      }
+      return null;
+    };
+    for (let checkedStore = false; ; ) {
+      const flown = await awaitFlights();
+      if (flown) return this.cachedAnswer(flown, member, allowed, period, excluded, plan);
+      if (!checkedStore) {
+        checkedStore = true;
+        const stored = await this.options.ledger.cached(cacheKey);
+        const fromStore = stored ? (JSON.parse(stored.answer) as StoredPattern) : null;
+        if (reusable(fromStore)) return this.cachedAnswer(fromStore, member, allowed, period, excluded, plan);
+        continue;
+      }
+      if (!this.inflight.has(cacheKey)) break; // checked in the same tick as the registration below
+    }
+
+    // 3. reserve on every ledger touched, committed before any request leaves
+    const charge = chargeUnits(plan.zcdp);
+    let settle!: (a: StoredPattern | null) => void;
+    const flight = new Promise<StoredPattern | null>((res) => (settle = res));
+    this.inflight.set(cacheKey, flight);
+    const done = (a: StoredPattern | null) => {
+      settle(a);
+      if (this.inflight.get(cacheKey) === flight) this.inflight.delete(cacheKey);
+    };
+    let reservation: ReservationResult;
+    try {
+      reservation = await this.options.ledger.reserve({ member: member.id, nodes: allowed, charge, period, queryId: plan.queryId, cacheKey });
+    } catch (e) {
+      done(null);
+      throw e;
+    }
+    const charged = fromUnits(charge);
+    const grant: GrantContext = { member: member.id, groups: member.groups, rho: charged.rho, delta: charged.delta, period, reservationId: reservation.reservationId };
+    const ledger = this.options.ledger;
+    const logger = this.options.logger;
+    return {
+      kind: 'fresh',
+      plan,
+      nodes: allowed,
+      scatterContext: { grant },
+      answered: async (answer) => {
+        const { cached: _c, remainingBudget: _r, ...rest } = answer;
+        const storedAnswer: StoredPattern = { ...rest, coverage: { ...rest.coverage, excluded: [] } };
+        try {
+          await ledger.answered(reservation.reservationId, { cacheKey, queryId: plan.queryId, period, nodes: allowed, answer: JSON.stringify(storedAnswer) });
+          done(storedAnswer);
+        } catch (e) {
+          done(null);
+          logger.error({ err: e, reservation: reservation.reservationId }, 'could not store an answer; it is released uncached');
+        }
+        return { ...answer, coverage: { ...answer.coverage, excluded }, cached: false, remainingBudget: reservation.budgets.map(budgetView) };
+      },
+      failed: async (error) => {
+        done(null);
+        try {
+          await ledger.failed(reservation.reservationId);
+        } catch (e) {
+          logger.error({ err: e, reservation: reservation.reservationId, cause: String(error) }, 'could not mark a reservation failed');
+        }
+      },
+    };
+  }
+
+  private cachedAnswer(a: StoredPattern, member: Member, nodes: string[], period: string, excluded: PolicyExclusion[], plan: PatternPlan): Admission {
+    const ledger = this.options.ledger;
+    this.options.logger.debug({ event: 'pattern-cached', queryId: plan.queryId, member: member.id }, 'answer served from the cache');
+    return {
+      kind: 'cached',
+      answer: {
+        ...a,
+        coverage: { ...a.coverage, excluded },
+        cached: true,
+        remainingBudget: async () => (await ledger.budgetsOf(member.id, nodes, period)).map(budgetView),
+      },
+    };
+  }
+}
+
+/**
+ * POLICY_DENIED naming the deciding rules (never a count). `rule` is the rule that denied the most
+ * nodes (ties: the first by id); null when no permit matched anywhere.
+ */
+function policyDenied(denied: readonly NodeDecision[], explicit: boolean): AccordError {
+  const tally = new Map<string, number>();
+  for (const d of denied) for (const r of d.rules) tally.set(r, (tally.get(r) ?? 0) + 1);
+  const rules = [...tally.keys()].sort();
+  const main = rules.reduce<string | null>((best, r) => (best === null || tally.get(r)! > tally.get(best)! ? r : best), null);
+  const noPermit = denied.some((d) => d.reason === 'NO_PERMIT');
+  const what = rules.length > 0 ? `rule${rules.length > 1 ? 's' : ''} ${rules.map((r) => `"${r}"`).join(', ')}` : 'no rule permits it';
+  const message = explicit
+    ? `Your access policy does not allow this query on every node it names (${what}${rules.length > 0 && noPermit ? '; for some nodes no rule permits it' : ''}); leave those nodes out or ask platform staff.`
+    : `Your access policy does not allow this query on any node (${what}${rules.length > 0 && noPermit ? '; for some nodes no rule permits it' : ''}); change the grouping or filter, or ask platform staff.`;
+  return new AccordError('POLICY_DENIED', message, {
+    rule: main,
+    rules,
+    denials: denied.map((d) => ({ node: d.node, reason: d.reason, rules: d.rules })),
+  });
+}

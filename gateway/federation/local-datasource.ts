@@ -1,0 +1,46 @@
+/**
+ * An in-process subgraph data source whose resolver errors leave as catalog errors
+ * (`extensions.code` and `extensions.http.status`), like the fan-out data source's. Apollo's
+ * LocalGraphQLDataSource would pass an AccordError on without a code, and the gateway would mask it
+ * as INTERNAL.
+ */
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { graphql, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
+import { ERROR_CATALOG, type AccordError } from '../../schema/errors.js';
+import { catalogError } from './fanout-datasource.js';
+
+function asAccordError(e: unknown): AccordError | undefined {
+  const c = e as AccordError | undefined;
+  return c && c.name === 'AccordError' && typeof c.code === 'string' && c.code in ERROR_CATALOG ? c : undefined;
+}
+
+export class CatalogLocalDataSource implements GraphQLDataSource {
+  constructor(
+    readonly schema: GraphQLSchema,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Executes one fetch in-process; never rejects. */
+  async process({ request, context }: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
+    const result = await graphql({
+      schema: this.schema,
+      source: request.query ?? '',
+      variableValues: request.variables,
+      operationName: request.operationName,
+      contextValue: context,
+    });
+    const out: GatewayGraphQLResponse = { data: result.data as Record<string, unknown> | null | undefined };
+    if (result.errors?.length) {
+      out.errors = result.errors.map((e): GraphQLFormattedError => {
+        const accord = asAccordError(e.originalError);
+        if (accord && accord.code !== 'INTERNAL') return catalogError(accord.code, accord.message, { ...accord.details }, e.path);
+        if (!e.originalError) return catalogError('INVALID_QUERY', e.message, {}, e.path);
+        this.logger.error({ err: e.originalError, path: e.path }, 'internal error in an in-process subgraph');
+        return catalogError('INTERNAL', 'Internal error; the gateway log has the details.', {}, e.path);
+      });
+    }
+    return out;
+  }
+}

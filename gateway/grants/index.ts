@@ -1,0 +1,1 @@
+export { ensureSigningKey, GRANT_KEYS_PATH, GRANT_TTL_SECONDS, GrantSigner, publicJwks, type GrantInput } from './signer.js';

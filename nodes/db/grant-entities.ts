@@ -1,0 +1,95 @@
+/**
+ * Storage of the node's grant checks and own privacy ledger as MikroORM entity schemas; the tables
+ * are created by `migrations/Migration20250615000000_grants.ts`.
+ *
+ * - `grant_jti`: ids of grants already used, kept until they expire (the primary key makes a second
+ *   use fail atomically, whatever the concurrency).
+ * - `grant_member_ledger` / `grant_node_ledger`: ρ and δ spent per member per period and per period
+ *   for the whole node, in integer ledger units of 10⁻¹² (`nodes/grants/units.ts`).
+ * - `grant_charge`: one row per charge (append-only), for the operator's audit.
+ *
+ * Ledger amounts are BIGINT columns read as strings (exact); they stay below 2⁵³ by the cap limits.
+ */
+import { EntitySchema } from '@mikro-orm/core';
+
+export interface UsedGrant {
+  jti: string;
+  /** Expiry of the grant, seconds since the epoch. */
+  exp: string;
+}
+
+export interface MemberLedgerRow {
+  member: string;
+  /** `YYYY-MM`. */
+  period: string;
+  rhoSpent: string;
+  deltaSpent: string;
+}
+
+export interface NodeLedgerRow {
+  period: string;
+  rhoSpent: string;
+  deltaSpent: string;
+}
+
+export interface GrantCharge {
+  id: number;
+  requestId: string;
+  jti: string;
+  member: string;
+  period: string;
+  rho: string;
+  delta: string;
+  /** ISO 8601 (UTC). */
+  at: string;
+}
+
+export const UsedGrantSchema = new EntitySchema<UsedGrant>({
+  name: 'UsedGrant',
+  tableName: 'grant_jti',
+  indexes: [{ name: 'grant_jti_exp_index', properties: ['exp'] }],
+  properties: {
+    jti: { type: 'string', length: 255, primary: true },
+    exp: { type: 'bigint' },
+  },
+});
+
+export const MemberLedgerSchema = new EntitySchema<MemberLedgerRow>({
+  name: 'MemberLedgerRow',
+  tableName: 'grant_member_ledger',
+  properties: {
+    member: { type: 'string', length: 255, primary: true },
+    period: { type: 'string', length: 7, primary: true },
+    rhoSpent: { type: 'bigint' },
+    deltaSpent: { type: 'bigint' },
+  },
+});
+
+export const NodeLedgerSchema = new EntitySchema<NodeLedgerRow>({
+  name: 'NodeLedgerRow',
+  tableName: 'grant_node_ledger',
+  properties: {
+    period: { type: 'string', length: 7, primary: true },
+    rhoSpent: { type: 'bigint' },
+    deltaSpent: { type: 'bigint' },
+  },
+});
+
+export const GrantChargeSchema = new EntitySchema<GrantCharge>({
+  name: 'GrantCharge',
+  tableName: 'grant_charge',
+  indexes: [{ name: 'grant_charge_member_period_index', properties: ['member', 'period'] }],
+  properties: {
+    id: { type: 'integer', primary: true, autoincrement: true },
+    requestId: { type: 'string', length: 64 },
+    jti: { type: 'string', length: 255 },
+    member: { type: 'string', length: 255 },
+    period: { type: 'string', length: 7 },
+    rho: { type: 'bigint' },
+    delta: { type: 'bigint' },
+    at: { type: 'string', length: 32 },
+  },
+});
+
+/** The grant and ledger entities. */
+export const GRANT_ENTITIES = [UsedGrantSchema, MemberLedgerSchema, NodeLedgerSchema, GrantChargeSchema] as const;
