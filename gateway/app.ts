@@ -173,6 +173,8 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
       formatError: makeFormatError(logger),
       includeStacktraceInErrorResponses: false,
       introspection: true,
+      // Compact JSON: answers have hundreds of cells, and Apollo's default pretty-printing doubles them.
+      stringifyResult: (value) => JSON.stringify(value),
       plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
     });
     await apollo.start();
