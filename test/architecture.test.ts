@@ -46,4 +46,13 @@ describe('layering', () => {
       }
     }
   });
+
+  it('product code (schema/, gateway/, nodes/) never calls Math.random: randomness comes from the privacy core’s entropy', () => {
+    for (const dir of ['schema', 'gateway', 'nodes']) {
+      for (const f of tsFiles(join(root, dir))) {
+        const src = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+        expect(/Math\s*\.\s*random/.test(src), `${relative(root, f)} calls Math.random`).toBe(false);
+      }
+    }
+  });
 });

@@ -15,6 +15,7 @@ import type { ContributionGroup, ContributionRequest, Dimension } from '../../sc
 import type { ExploitRecord, IncidentRecord, NodeDataset, TlpLevel } from '../../schema/contract/dataset.js';
 import { isoMonth, isoWeek } from '../../schema/contract/calendar.js';
 import { m49RegionLookup, type RegionLookup } from '../db/regions.js';
+import { defaultEntropy, shuffle, type Entropy } from '../../schema/privacy/index.js';
 import { gridUnits } from './grid.js';
 import { DEFAULT_CONTRIBUTING_TLP, compareKeys, type ContributionCell, type ContributionResult } from './policy.js';
 import { validateContributionRequest, type ValidatedRequest } from './validate.js';
@@ -22,16 +23,8 @@ import { validateContributionRequest, type ValidatedRequest } from './validate.j
 export interface ReferenceOptions {
   regions?: RegionLookup;
   contributingTlp?: readonly TlpLevel[];
-  /** Uniform [0, 1) source for the random choices (default Math.random). */
-  random?: () => number;
-}
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
+  /** Randomness for the random choices (default: the privacy core's CSPRNG-backed entropy). */
+  entropy?: Entropy;
 }
 
 const isVulnerability = (e: ExploitRecord): boolean => e.cve !== undefined && e.cve !== null && (e.kind === 'zero-day' || e.kind === 'n-day');
@@ -56,7 +49,7 @@ const LINK_FILTER = { EXPLOIT: 'exploits', TOOL: 'tools', ACTOR: 'actors' } as c
 export function referenceCells(dataset: NodeDataset, request: ContributionRequest, opts: ReferenceOptions = {}): ContributionCell[] {
   const req: ValidatedRequest = validateContributionRequest(request);
   const regions = opts.regions ?? m49RegionLookup;
-  const random = opts.random ?? Math.random;
+  const entropy = opts.entropy ?? defaultEntropy();
   const f = req.filter;
   const allowedTlp = new Set(
     (opts.contributingTlp ?? DEFAULT_CONTRIBUTING_TLP).filter((t) => t !== 'AMBER+STRICT' && t !== 'RED' && (f.tlp === undefined || f.tlp.includes(t))),
@@ -116,9 +109,9 @@ export function referenceCells(dataset: NodeDataset, request: ContributionReques
   const out: ContributionCell[] = [];
   const { maxPartitions: L0, maxPerPartition: Linf } = req.bounds;
   for (const [org, byKey] of cells) {
-    for (const cell of shuffle([...byKey.values()], random).slice(0, L0)) {
+    for (const cell of shuffle(entropy, [...byKey.values()]).slice(0, L0)) {
       if (clamp) {
-        const kept = shuffle([...cell.values], random).slice(0, Linf);
+        const kept = shuffle(entropy, [...cell.values]).slice(0, Linf);
         out.push({ org, key: cell.key, count: kept.length, sum: kept.reduce((a, b) => a + b, 0) });
       } else {
         out.push({ org, key: cell.key, count: Math.min(cell.values.length, Linf), sum: null });
