@@ -165,22 +165,7 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-export interface GqlResult<T> {
-  status: number;
-  /** The raw response body, for leak checks. */
-  text: string;
-  data?: T | null;
-  errors?: Array<{ message: string; path?: unknown; extensions?: Record<string, unknown> }>;
-}
-
-/** POSTs one GraphQL operation over real HTTP, with `Authorization: Bearer <token>` when given. */
-export async function gql<T = Record<string, any>>(url: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResult<T>> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-  const text = await res.text();
-  return { status: res.status, text, ...(JSON.parse(text) as Omit<GqlResult<T>, 'status' | 'text'>) };
-}
+export { gql, type Answer, type Cell, type GqlResult } from '../helpers/graphql.js';
 
 export const PATTERN_QUERY = /* GraphQL */ `
   query Pattern($measure: Measure, $groupBy: [PatternDimension!]!, $filter: PatternFilter, $quorum: Quorum) {
@@ -196,30 +181,6 @@ export const PATTERN_QUERY = /* GraphQL */ `
     }
   }
 `;
-
-export interface Cell {
-  country: string | null;
-  region: string | null;
-  subregion: string | null;
-  sector: string | null;
-  week: string | null;
-  month: string | null;
-  value: number;
-  rawValue: number;
-  low: number;
-  high: number;
-}
-
-export interface Answer {
-  queryId: string;
-  measure: string;
-  groupBy: string[];
-  cells: Cell[];
-  accuracy: { mechanism: string; scale: number; stdDev: number; ci95: number; confidence: number };
-  charge: { rho: number; epsilon: number; delta: number };
-  coverage: { asked: string[]; answered: string[]; missing: Array<{ node: string; reason: string; code: string | null }>; complete: boolean };
-  cached: boolean;
-}
 
 /**
  * Smallest m with P(Binomial(n, p) ≥ m) ≤ alpha: a count of misses reaching m has false-alarm
