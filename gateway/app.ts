@@ -55,8 +55,10 @@ export interface CreateGatewayOptions extends GatewayConfigInput {
    * port instead of the Cedar engine, a ledger port instead of the database ledger.
    */
   admission?: { policy?: PolicyPort; ledger?: LedgerPort };
-  /** Clock (ledger periods, grant times); the system clock by default. */
+  /** Clock (ledger periods, grant times, indicator windows); the system clock by default. */
   now?: () => Date;
+  /** Records every operation the reference subgraph receives (tests). */
+  onReferenceRequest?: (request: { query: string; variables: unknown }) => void;
 }
 
 export interface Gateway {
@@ -163,6 +165,8 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
       ...(options.scatter ? { scatter: options.scatter } : {}),
       ...(options.entropy ? { entropy: options.entropy } : {}),
       ...(options.extraSubgraphs ? { extraSubgraphs: options.extraSubgraphs } : {}),
+      ...(options.onReferenceRequest ? { onReferenceRequest: options.onReferenceRequest } : {}),
+      today: () => now().toISOString().slice(0, 10),
     });
 
     let requests = 0;

@@ -101,6 +101,12 @@ export interface GatewayConfig {
   maxNodeResponseBytes: number;
   /** pino level for the gateway log (stderr). */
   logLevel: string;
+  /**
+   * The federation indicator key (≥ 16 characters), shared with the nodes that answer indicator
+   * questions: the gateway hashes an analyst's indicator under it. Absent: indicatorPrevalence is
+   * refused with INDICATORS_UNAVAILABLE.
+   */
+  indicatorKey?: string;
   access: AccessConfig;
 }
 
@@ -239,6 +245,7 @@ export function resolveConfig(input: GatewayConfigInput = {}): GatewayConfig {
   if (!QUORUM_MODES.includes(cfg.quorum)) invalid(`quorum must be one of ${QUORUM_MODES.join(', ')}.`);
   positiveInt('nodeTimeoutMs', cfg.nodeTimeoutMs);
   positiveInt('maxCells', cfg.maxCells);
+  if (cfg.indicatorKey !== undefined && (typeof cfg.indicatorKey !== 'string' || cfg.indicatorKey.length < 16)) invalid('The indicator key must be at least 16 characters.');
   positiveInt('refreshIntervalMs', cfg.refreshIntervalMs, 0);
   positiveInt('maxNodeResponseBytes', cfg.maxNodeResponseBytes, 1024);
   return cfg;

@@ -7,7 +7,7 @@
  *     [--data-dir ./data] [--members <file>] [--policies <file>] [--budgets <file>]
  *     [--jwks-file <file> | --jwks-url <url>] [--token-issuer <iss>] [--token-audience <aud>]
  *     [--db <sqlite file | postgres://…>] [--pg-schema <name>]
- *     [--signing-key <jwk file>] [--signing-jwks-out <file>] [--gateway-id <id>]
+ *     [--signing-key <jwk file>] [--signing-jwks-out <file>] [--gateway-id <id>] [--indicator-key-file <file>]
  *
  * Environment: ACCORD_NODES_FILE, ACCORD_PORT, ACCORD_HOST, ACCORD_RHO, ACCORD_DELTA, ACCORD_QUORUM,
  * ACCORD_NODE_TIMEOUT_MS, ACCORD_LOG_LEVEL, ACCORD_DATA_DIR, ACCORD_DB, ACCORD_PG_SCHEMA,
@@ -18,7 +18,8 @@
  * configuration at start exits 2 with the error code on stderr.
  */
 import { Command, Option } from 'commander';
-import { isAccordError } from '../schema/errors.js';
+import { readFileSync } from 'node:fs';
+import { AccordError, isAccordError } from '../schema/errors.js';
 import { createGateway, type CreateGatewayOptions } from './app.js';
 import { DEFAULT_CONFIG, QUORUM_MODES, type AccessConfig, type QuorumMode } from './config.js';
 import { createLogger } from './log.js';
@@ -53,7 +54,17 @@ const program = new Command()
   .option('--pg-schema <name>', 'PostgreSQL schema for the gateway tables', env.ACCORD_PG_SCHEMA)
   .option('--signing-key <file>', 'grant signing key, Ed25519 private JWK (generated when absent; default <data-dir>/gateway-signing.jwk)')
   .option('--signing-jwks-out <file>', 'write the grant keys (public JWKS) here for node operators (default <data-dir>/gateway.jwks.json)')
-  .option('--gateway-id <id>', 'iss of the grants this gateway signs');
+  .option('--gateway-id <id>', 'iss of the grants this gateway signs')
+  .option('--indicator-key-file <file>', 'the federation indicator key shared with the nodes (indicatorPrevalence); env ACCORD_INDICATOR_KEY gives it inline', env.ACCORD_INDICATOR_KEY_FILE);
+
+/** The trimmed content of a key file; CONFIG_INVALID when it cannot be read. */
+function readKeyFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new AccordError('CONFIG_INVALID', `Cannot read the indicator key file ${file}: ${(e as Error).message}`);
+  }
+}
 
 async function main(): Promise<void> {
   const o = program.parse().opts<Record<string, string | undefined>>();
@@ -92,6 +103,8 @@ async function main(): Promise<void> {
     ) as Partial<AccessConfig>,
   };
   if (o.nodes) options.nodes = o.nodes;
+  const indicatorKey = o.indicatorKeyFile ? readKeyFile(o.indicatorKeyFile) : env.ACCORD_INDICATOR_KEY;
+  if (indicatorKey !== undefined) options.indicatorKey = indicatorKey;
   const gateway = await createGateway(options);
   process.stdout.write(`${JSON.stringify({ event: 'listening', url: gateway.url })}\n`);
   let stopping = false;

@@ -4,8 +4,9 @@
  * Subgraphs (all served in-process):
  * - `nodes`    — the analyst aggregate surface; its data source fans out to the member nodes;
  * - `platform` — federation metadata from the registry;
- * - `reference` — (slot) public catalogs (countries, sectors, KEV) and the entities that join
- *   noised aggregates to them: add it to `extraSubgraphs`.
+ * - `reference` — public catalogs (countries, sectors, KEV) and the entities that join noised
+ *   aggregates to them (`exploit { vendor product }` next to a noised count): it only ever sees
+ *   public keys the answer already released.
  */
 import { ApolloGateway } from '@apollo/gateway';
 import { parse } from 'graphql';
@@ -19,6 +20,7 @@ import { FanoutDataSource } from './fanout-datasource.js';
 import { HttpScatter, type NodeHeaders } from './scatter.js';
 import { buildNodesSchema, NODES_SDL, NODES_SUBGRAPH_NAME } from './subgraphs/nodes.js';
 import { buildPlatformDataSource, PLATFORM_SDL, PLATFORM_SUBGRAPH_NAME, type PlatformAccess } from './subgraphs/platform.js';
+import { buildReferenceSubgraph } from './subgraphs/reference.js';
 import { composeSupergraph, type LocalSubgraph } from './supergraph.js';
 
 export { createFanout, type Fanout } from './fanout.js';
@@ -27,10 +29,11 @@ export { HttpScatter, type HttpScatterOptions, type NodeHeaders } from './scatte
 export { composeSupergraph, type LocalSubgraph } from './supergraph.js';
 export { NODES_SDL, NODES_SUBGRAPH_NAME, buildNodesSchema, type NodesExecutionContext } from './subgraphs/nodes.js';
 export { PLATFORM_SDL, PLATFORM_SUBGRAPH_NAME, buildPlatformDataSource, type PlatformAccess } from './subgraphs/platform.js';
+export { REFERENCE_SDL, REFERENCE_SUBGRAPH_NAME, buildReferenceSubgraph } from './subgraphs/reference.js';
 export { CatalogLocalDataSource } from './local-datasource.js';
 
 export interface FederationOptions {
-  config: Pick<GatewayConfig, 'privacy' | 'quorum' | 'maxCells' | 'nodeTimeoutMs'>;
+  config: Pick<GatewayConfig, 'privacy' | 'quorum' | 'maxCells' | 'nodeTimeoutMs' | 'indicatorKey'>;
   registry: NodeRegistry;
   client: NodeClient;
   logger: Logger;
@@ -46,6 +49,12 @@ export interface FederationOptions {
   gate?: PatternGate;
   /** Identity, budgets and policy reload for the platform subgraph. */
   platformAccess?: PlatformAccess;
+  /** The federation indicator key (indicatorPrevalence). */
+  indicatorKey?: string;
+  /** Today's UTC date (indicatorPrevalence windows); the clock by default. */
+  today?: () => string;
+  /** Records every operation the reference subgraph receives (tests). */
+  onReferenceRequest?: (request: { query: string; variables: unknown }) => void;
 }
 
 export interface Federation {
@@ -78,10 +87,13 @@ export function buildFederation(options: FederationOptions): Federation {
     ...(options.entropy ? { entropy: options.entropy } : {}),
     ...(options.gate ? { gate: options.gate } : {}),
   };
-  const fanout = new FanoutDataSource({ schema: buildNodesSchema(patternDeps), logger });
+  const indicatorKey = options.indicatorKey ?? config.indicatorKey;
+  const schemaOptions = { ...(indicatorKey ? { indicatorKey } : {}), ...(options.today ? { today: options.today } : {}) };
+  const fanout = new FanoutDataSource({ schema: buildNodesSchema(patternDeps, schemaOptions), logger });
   const subgraphs: LocalSubgraph[] = [
     { name: NODES_SUBGRAPH_NAME, typeDefs: parse(NODES_SDL), dataSource: fanout },
     { name: PLATFORM_SUBGRAPH_NAME, typeDefs: parse(PLATFORM_SDL), dataSource: buildPlatformDataSource(registry, config.quorum, options.platformAccess, logger) },
+    buildReferenceSubgraph({ logger, ...(options.onReferenceRequest ? { onRequest: options.onReferenceRequest } : {}) }),
     ...(options.extraSubgraphs ?? []),
   ];
   const supergraphSdl = composeSupergraph(subgraphs);

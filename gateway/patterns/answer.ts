@@ -16,8 +16,14 @@ import { AccordError } from '../../schema/errors.js';
 import type { ContributionBounds, ContributionRequest } from '../../schema/contract/index.js';
 import {
   chargeToDp,
+  compose,
   countSensitivity,
+  down,
   gaussianForRho,
+  partitionThreshold,
+  selectPartitions,
+  sumSensitivity,
+  defaultEntropy,
   validateDelta,
   validateRho,
   type Entropy,
@@ -27,8 +33,22 @@ import {
 } from '../../schema/privacy/index.js';
 import type { PrivacyDefaults, QuorumMode } from '../config.js';
 import { keyDomain, type KeyDomain } from './domain.js';
-import { boundsFor, canonicalNodes, canonicalQuery, contributionFilter, queryFingerprint, type PatternArgs, type PatternDimension, type PatternMeasure, type PatternQuery } from './query.js';
-import { validateContribution } from './validate.js';
+import {
+  boundsFor,
+  canonicalNodes,
+  canonicalQuery,
+  contributionFilter,
+  contributionMeasure,
+  queryFingerprint,
+  SEVERITY_CLAMP,
+  type PatternArgs,
+  type PatternDimension,
+  type PatternMeasure,
+  type PatternQuery,
+  type QuestionKind,
+} from './query.js';
+import { validateContribution, type ValidGroup } from './validate.js';
+import { splitKey } from './domain.js';
 
 /** Why a node's partial is not in an answer. */
 export type MissingReason = 'TIMEOUT' | 'UNREACHABLE' | 'INVALID_CONTRIBUTION' | 'ERROR' | 'SDL_DRIFT';
@@ -98,12 +118,33 @@ export interface PatternDeps {
   entropy?: Entropy;
 }
 
+/** The two extra releases of an IMPACT query (severity sum and disruption count) and the ρ split. */
+export interface ImpactPlan {
+  sum: NoiseMechanism;
+  sumSensitivity: Sensitivity;
+  disrupted: NoiseMechanism;
+  /** Share of the query's ρ given to the count, the severity sum and the disruption count. */
+  split: { count: number; sum: number; disrupted: number };
+}
+
+/** Share of ρ per release in an IMPACT query (see docs/queries.md for why equal thirds). */
+export const IMPACT_SPLIT = { count: 1 / 3, sum: 1 / 3, disrupted: 1 / 3 } as const;
+
 export interface PatternPlan {
   query: PatternQuery;
   domain: KeyDomain;
   bounds: ContributionBounds;
+  /** Sensitivity of the count release. */
   sensitivity: Sensitivity;
+  /** Noise of the count release. */
   mechanism: NoiseMechanism;
+  /** Present for IMPACT. */
+  impact: ImpactPlan | null;
+  /**
+   * Partition selection for node-data keys: a key outside the public domain is released only when
+   * its noisy count is ≥ threshold (τ); `delta` is the δ this spends. Null when every key is public.
+   */
+  selection: { threshold: number; delta: number } | null;
   /** The (ρ, δ) this query spends and its (ε, δ) statement. */
   charge: { rho: number; epsilon: number; delta: number };
   /** The approximate-zCDP charge per node (δ from partition selection only), what ledgers record. */
@@ -119,13 +160,25 @@ export interface PatternCell {
   sector: string | null;
   week: string | null;
   month: string | null;
+  /** CVE id. */
+  exploit: string | null;
+  tool: string | null;
+  actor: string | null;
+  tlp: string | null;
+  vintage: string | null;
   /** Noised count post-processed to max(0, rawValue). */
   value: number;
   /** Noised count (may be negative). */
   rawValue: number;
+  /** Standard deviation of the noise in rawValue. */
+  stdDev: number;
   /** 95% interval for the true count, clipped at 0. */
   low: number;
   high: number;
+  /** True when the key came from node data and passed partition selection. */
+  selected: boolean;
+  /** IMPACT only: noised severity sum (grid units = severity points) and noised disruption count, unclipped. */
+  impact: { rawSum: number; rawDisrupted: number } | null;
 }
 
 export interface MissingNode {
@@ -153,12 +206,27 @@ export interface NodeBudget {
   nodeRemaining: { rho: number; delta: number };
 }
 
+export interface ReleaseAccuracy {
+  mechanism: string;
+  scale: number;
+  stdDev: number;
+  ci95: number;
+  confidence: number;
+}
+
 export interface PatternAnswer {
   queryId: string;
+  question: QuestionKind;
   measure: PatternMeasure;
   groupBy: PatternDimension[];
+  /** The public-domain cells (always, in a fixed order), then the selected node-data cells (sorted by key). */
   cells: PatternCell[];
-  accuracy: { mechanism: string; scale: number; stdDev: number; ci95: number; confidence: number };
+  /** Accuracy of the count release (every cell). */
+  accuracy: ReleaseAccuracy;
+  /** IMPACT only: accuracy of the severity-sum and disruption releases and the ρ split. */
+  impact: { sum: ReleaseAccuracy; disrupted: ReleaseAccuracy; split: { count: number; sum: number; disrupted: number } } | null;
+  /** Partition selection of node-data keys, when the question has them. */
+  selection: { method: string; threshold: number; delta: number; /** Node-data keys released. */ released: number } | null;
   charge: { rho: number; epsilon: number; delta: number };
   coverage: { asked: string[]; answered: string[]; missing: MissingNode[]; complete: boolean; excluded: PolicyExclusion[] };
   /** True when served from the answer cache (nothing was charged). */
@@ -174,7 +242,15 @@ const CELL_FIELD: Record<PatternDimension, keyof PatternCell> = {
   SECTOR: 'sector',
   WEEK: 'week',
   MONTH: 'month',
+  EXPLOIT: 'exploit',
+  TOOL: 'tool',
+  ACTOR: 'actor',
+  TLP: 'tlp',
+  VINTAGE: 'vintage',
 };
+
+/** How node-data keys are released (stated in every answer that has them). */
+export const SELECTION_METHOD = 'gaussian-threshold';
 
 /**
  * Validates the question and fixes everything the answer's privacy depends on, from public
@@ -183,25 +259,54 @@ const CELL_FIELD: Record<PatternDimension, keyof PatternCell> = {
  */
 export function planPattern(args: PatternArgs, deps: Pick<PatternDeps, 'privacy' | 'defaultQuorum' | 'maxCells'>, options: PlanOptions = {}): PatternPlan {
   const query = canonicalQuery(args, deps.defaultQuorum);
-  if (options.tlp) query.filter.tlp = [...new Set(options.tlp)].sort();
+  if (options.tlp) {
+    const ceiling = new Set(options.tlp);
+    const levels = query.filter.tlp ? query.filter.tlp.filter((t) => ceiling.has(t)) : [...ceiling].sort();
+    if (levels.length === 0) {
+      throw new AccordError('INVALID_QUERY', 'filter.tlp names only TLP levels above your TLP ceiling; ask for levels your membership allows.', { field: 'tlp' });
+    }
+    query.filter.tlp = levels;
+  }
   const domain = keyDomain(query, deps.maxCells);
   const { privacy } = deps;
   validateRho(privacy.rho);
   validateDelta(privacy.delta);
   const bounds = boundsFor(query.measure, privacy);
-  const sensitivity = countSensitivity({ ...bounds, multiplicity: privacy.multiplicity });
-  const mechanism = gaussianForRho(privacy.rho, sensitivity);
-  const spent = mechanism.charge(sensitivity);
-  const dp = chargeToDp(spent, privacy.delta);
+  const spec = { maxPartitions: bounds.maxPartitions, maxPerPartition: bounds.maxPerPartition, multiplicity: privacy.multiplicity };
+  const sensitivity = countSensitivity(spec);
+  let mechanism: NoiseMechanism;
+  let impact: ImpactPlan | null = null;
+  let spent: PrivacyCharge;
+  if (query.measure === 'IMPACT') {
+    const sumSens = sumSensitivity({ ...spec, clamp: { lo: SEVERITY_CLAMP.lo, hi: SEVERITY_CLAMP.hi }, gridExponent: SEVERITY_CLAMP.gridExponent });
+    mechanism = gaussianForRho(down(privacy.rho * IMPACT_SPLIT.count), sensitivity);
+    const sum = gaussianForRho(down(privacy.rho * IMPACT_SPLIT.sum), sumSens);
+    const disrupted = gaussianForRho(down(privacy.rho * IMPACT_SPLIT.disrupted), sensitivity);
+    impact = { sum, sumSensitivity: sumSens, disrupted, split: { ...IMPACT_SPLIT } };
+    spent = compose(mechanism.charge(sensitivity), sum.charge(sumSens), disrupted.charge(sensitivity));
+  } else {
+    mechanism = gaussianForRho(privacy.rho, sensitivity);
+    spent = mechanism.charge(sensitivity);
+  }
+  // δ: half to partition selection (when node-data keys can be released), the rest to the (ε, δ) statement
+  let selection: PatternPlan['selection'] = null;
+  let conversionDelta = privacy.delta;
+  if (domain.selection) {
+    const selDelta = down(privacy.delta / 2);
+    conversionDelta = down(privacy.delta - selDelta);
+    selection = { threshold: partitionThreshold(mechanism, sensitivity, selDelta), delta: selDelta };
+    spent = compose(spent, { rho: 0, delta: selDelta });
+  }
+  const dp = chargeToDp(spent, conversionDelta);
   const queryId = queryFingerprint(query, bounds, privacy);
   const request: ContributionRequest = {
     queryId,
-    measure: query.measure,
+    measure: contributionMeasure(query.measure),
     groupBy: [...query.groupBy],
     filter: contributionFilter(query.filter),
     bounds,
   };
-  return { query, domain, bounds, sensitivity, mechanism, charge: { rho: spent.rho, epsilon: dp.epsilon, delta: dp.delta }, zcdp: spent, queryId, request };
+  return { query, domain, bounds, sensitivity, mechanism, impact, selection, charge: { rho: spent.rho, epsilon: dp.epsilon, delta: dp.delta }, zcdp: spent, queryId, request };
 }
 
 /**
@@ -212,10 +317,15 @@ export function planPattern(args: PatternArgs, deps: Pick<PatternDeps, 'privacy'
  */
 export function gatherPattern(plan: PatternPlan, asked: readonly string[], outcomes: readonly NodeOutcome[], deps: Pick<PatternDeps, 'logger' | 'entropy'>): PatternAnswer {
   const { domain } = plan;
-  const totals = new Array<number>(domain.keys.length).fill(0);
+  const n = domain.keys.length;
+  const isImpact = plan.impact !== null;
+  const totals = new Array<number>(n).fill(0);
+  const sums = isImpact ? new Array<number>(n).fill(0) : null;
+  const disrupted = isImpact ? new Array<number>(n).fill(0) : null;
+  const openTotals = new Map<string, { count: number; sum: number; disrupted: number }>();
   const answered: string[] = [];
   const missing: MissingNode[] = [];
-  const valid: Array<Array<[number, number]>> = [];
+  const valid: ValidGroup[][] = [];
   for (const o of outcomes) {
     if (!o.ok) {
       missing.push({ node: o.node, reason: o.reason, code: o.code ?? null });
@@ -228,7 +338,7 @@ export function gatherPattern(plan: PatternPlan, asked: readonly string[], outco
       continue;
     }
     answered.push(o.node);
-    valid.push(v.cells);
+    valid.push(v.groups);
   }
   const missingDetails = missing.map((m) => ({ node: m.node, reason: m.reason }));
   if (plan.query.quorum === 'STRICT' && missing.length > 0) {
@@ -248,13 +358,27 @@ export function gatherPattern(plan: PatternPlan, asked: readonly string[], outco
   if (answered.length === 0) {
     throw new AccordError('NO_NODES', 'No member node answered the query; retry later.', { missing: missingDetails });
   }
-  for (const cells of valid) for (const [pos, count] of cells) totals[pos]! += count;
+  for (const groups of valid) {
+    for (const g of groups) {
+      if (g.pos >= 0) {
+        totals[g.pos]! += g.count;
+        if (sums) sums[g.pos]! += g.sum ?? 0;
+        if (disrupted) disrupted[g.pos]! += g.disrupted ?? 0;
+      } else {
+        const t = openTotals.get(g.key!) ?? { count: 0, sum: 0, disrupted: 0 };
+        t.count += g.count;
+        t.sum += g.sum ?? 0;
+        t.disrupted += g.disrupted ?? 0;
+        openTotals.set(g.key!, t);
+      }
+    }
+  }
 
-  const noisy = plan.mechanism.releaseVector(totals, deps.entropy);
-  const acc = plan.mechanism.accuracy();
+  const entropy = deps.entropy ?? defaultEntropy();
+  const mech = plan.mechanism;
+  const acc = mech.accuracy();
   const ci = acc.ci95;
-  const cells: PatternCell[] = domain.keys.map((key, i) => {
-    const raw = noisy[i]!;
+  const makeCell = (key: readonly string[], raw: number, selected: boolean, impact: PatternCell['impact']): PatternCell => {
     const cell: PatternCell = {
       country: null,
       region: null,
@@ -262,22 +386,57 @@ export function gatherPattern(plan: PatternPlan, asked: readonly string[], outco
       sector: null,
       week: null,
       month: null,
+      exploit: null,
+      tool: null,
+      actor: null,
+      tlp: null,
+      vintage: null,
       value: Math.max(0, raw),
       rawValue: raw,
+      stdDev: acc.stdDev,
       low: Math.max(0, raw - ci),
       high: Math.max(0, raw + ci),
+      selected,
+      impact,
     };
     domain.groupBy.forEach((d, j) => {
       (cell as unknown as Record<string, string>)[CELL_FIELD[d]] = key[j]!;
     });
     return cell;
-  });
+  };
+
+  const noisy = mech.releaseVector(totals, entropy);
+  const noisySums = sums ? plan.impact!.sum.releaseVector(sums, entropy) : null;
+  const noisyDisrupted = disrupted ? plan.impact!.disrupted.releaseVector(disrupted, entropy) : null;
+  const cells: PatternCell[] = domain.keys.map((key, i) =>
+    makeCell(key, noisy[i]!, false, noisySums ? { rawSum: noisySums[i]!, rawDisrupted: noisyDisrupted![i]! } : null),
+  );
+
+  let selection: PatternAnswer['selection'] = null;
+  if (plan.selection) {
+    // Noise every node-data key the nodes reported, keep those at or above τ (in random order), then
+    // sort the survivors by key for a stable presentation (post-processing of the released set).
+    const candidates = [...openTotals.entries()].map(([key, t]) => ({ key, t, noisy: mech.release(t.count, entropy) }));
+    const kept = selectPartitions(candidates, plan.selection.threshold, entropy).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const c of kept) {
+      const impact = plan.impact ? { rawSum: plan.impact.sum.release(c.t.sum, entropy), rawDisrupted: plan.impact.disrupted.release(c.t.disrupted, entropy) } : null;
+      cells.push(makeCell(splitKey(c.key), c.noisy, true, impact));
+    }
+    selection = { method: SELECTION_METHOD, threshold: plan.selection.threshold, delta: plan.selection.delta, released: kept.length };
+  }
+  const view = (m: NoiseMechanism): ReleaseAccuracy => {
+    const a = m.accuracy();
+    return { mechanism: m.kind, scale: m.scale, stdDev: a.stdDev, ci95: a.ci95, confidence: a.confidence };
+  };
   return {
     queryId: plan.queryId,
+    question: plan.query.question,
     measure: plan.query.measure,
     groupBy: [...plan.query.groupBy],
     cells,
-    accuracy: { mechanism: plan.mechanism.kind, scale: plan.mechanism.scale, stdDev: acc.stdDev, ci95: ci, confidence: acc.confidence },
+    accuracy: view(mech),
+    impact: plan.impact ? { sum: view(plan.impact.sum), disrupted: view(plan.impact.disrupted), split: { ...plan.impact.split } } : null,
+    selection,
     charge: plan.charge,
     coverage: { asked: [...asked], answered, missing, complete: missing.length === 0, excluded: [] },
     cached: false,

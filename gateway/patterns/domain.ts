@@ -9,21 +9,43 @@
  * cells. Everything here derives from schema/reference and the calendar.
  */
 import { AccordError } from '../../schema/errors.js';
-import { COUNTRIES, SECTOR_IDS } from '../../schema/reference/index.js';
+import { ACTORS, COUNTRIES, KEV, SECTOR_IDS } from '../../schema/reference/index.js';
 import { days, isoMonth, isoWeek } from '../../schema/contract/calendar.js';
-import type { PatternDimension, PatternQuery } from './query.js';
+import { VINTAGE_BUCKETS } from '../../schema/contract/contribution.js';
+import { CONTRIBUTING_TLP, type PatternDimension, type PatternQuery } from './query.js';
 
 export interface KeyDomain {
   readonly groupBy: readonly PatternDimension[];
-  /** Every released key, one value per groupBy dimension, in release order. */
+  /** Every public key (always released), one value per groupBy dimension, in release order. */
   readonly keys: readonly (readonly string[])[];
   /** Joined key (see {@link joinKey}) → position in `keys`. */
   readonly index: ReadonlyMap<string, number>;
+  /**
+   * Per groupBy position: true when nodes may hold keys outside the public domain there (tool and
+   * malware family names, CVEs outside the KEV catalog, uncatalogued actors). A key with such a
+   * value is released only through partition selection.
+   */
+  readonly open: readonly boolean[];
+  /** Per groupBy position: the public values allowed there (a node key's closed parts must be among them). */
+  readonly values: readonly ReadonlySet<string>[];
+  /** True when some position is open (the answer needs partition selection). */
+  readonly selection: boolean;
 }
+
+/** Dimensions whose keys may come from node data when the filter does not list them. */
+export const NODE_KEYED: readonly PatternDimension[] = ['EXPLOIT', 'TOOL', 'ACTOR'];
+const TLP_ORDER = ['CLEAR', 'GREEN', 'AMBER'] as const satisfies readonly (typeof CONTRIBUTING_TLP)[number][];
+const KEV_CVES: readonly string[] = KEV.map((e) => e.cveID);
+const ACTOR_NAMES: readonly string[] = ACTORS.map((a) => a.name);
 
 const GEO: readonly PatternDimension[] = ['COUNTRY', 'REGION', 'SUBREGION'];
 const TIME: readonly PatternDimension[] = ['WEEK', 'MONTH'];
 const SEP = '\u0001';
+
+/** The inverse of {@link joinKey}. */
+export function splitKey(joined: string): string[] {
+  return joined.split(SEP);
+}
 
 /** The lookup form of a key. Injective for keys of one arity whose parts never contain U+0001. */
 export function joinKey(key: readonly string[]): string {
@@ -93,15 +115,29 @@ export function keyDomain(q: PatternQuery, maxCells: number): KeyDomain {
     factors.push({ positions: timePos, tuples: distinct(tuples()) });
   }
 
+  const single = (d: PatternDimension, values: readonly string[]): void => {
+    const pos = positions([d]);
+    if (pos.length > 0) factors.push({ positions: pos, tuples: values.map((v) => [v]) });
+  };
+  single('TLP', q.filter.tlp ? TLP_ORDER.filter((t) => q.filter.tlp!.includes(t)) : TLP_ORDER);
+  single('VINTAGE', VINTAGE_BUCKETS);
+  single('EXPLOIT', q.filter.exploits ?? KEV_CVES);
+  single('ACTOR', q.filter.actors ?? ACTOR_NAMES);
+  single('TOOL', q.filter.tools ?? []);
+
   factors.sort((a, b) => a.positions[0]! - b.positions[0]!); // cells vary fastest in the last groupBy dimension
   const size = factors.reduce((n, f) => n * f.tuples.length, 1);
   if (size > maxCells) {
     throw new AccordError(
       'INVALID_QUERY',
-      `The answer would release ${size} cells, more than the limit of ${maxCells}; narrow the filter (countries, regions, sectors, or the date window) or group by fewer dimensions.`,
+      `The answer would release ${size} public cells, more than the limit of ${maxCells}; narrow the filter (countries, regions, sectors, exploits, actors or the date window), group by fewer dimensions, or ask topK for the leading exploits, tools or actors.`,
       { cells: size, maxCells },
     );
   }
+  const filterOf: Partial<Record<PatternDimension, readonly string[] | undefined>> = { EXPLOIT: q.filter.exploits, TOOL: q.filter.tools, ACTOR: q.filter.actors };
+  const open = q.groupBy.map((d) => NODE_KEYED.includes(d) && filterOf[d] === undefined);
+  const values: Set<string>[] = q.groupBy.map(() => new Set<string>());
+  for (const f of factors) for (const t of f.tuples) f.positions.forEach((p, j) => values[p]!.add(t[j]!));
 
   const n = q.groupBy.length;
   const keys: string[][] = [];
@@ -120,5 +156,5 @@ export function keyDomain(q: PatternQuery, maxCells: number): KeyDomain {
   walk(0);
   const index = new Map<string, number>();
   keys.forEach((k, i) => index.set(joinKey(k), i));
-  return { groupBy: q.groupBy, keys, index };
+  return { groupBy: q.groupBy, keys, index, open, values, selection: open.some(Boolean) };
 }

@@ -7,18 +7,23 @@
  */
 import { createHash } from 'node:crypto';
 import { AccordError } from '../../schema/errors.js';
-import type { ContributionBounds, ContributionFilter, Dimension } from '../../schema/contract/index.js';
-import { countryByAlpha2, isRegion, isSector, isSubregion } from '../../schema/reference/index.js';
+import type { ContributionBounds, ContributionFilter, Dimension, Measure } from '../../schema/contract/index.js';
+import { actorByName, countryByAlpha2, isRegion, isSector, isSubregion } from '../../schema/reference/index.js';
 import type { QuorumMode } from '../config.js';
 import { daysBetween, isIsoDate } from '../../schema/contract/calendar.js';
 
-/** What a pattern counts: incidents (L∞ = maxPerPartition) or distinct organisations (L∞ = 1). */
-export type PatternMeasure = 'INCIDENTS' | 'ORGANISATIONS';
+/**
+ * What an aggregate counts: incidents (L∞ = maxPerPartition), distinct organisations (L∞ = 1), or
+ * IMPACT — bounded incidents with their clamped severity sum and disruption count (sector impact).
+ */
+export type PatternMeasure = 'INCIDENTS' | 'ORGANISATIONS' | 'IMPACT';
+/** The measures `crossBorderPattern` offers (IMPACT is reached through `sectorImpact`). */
 export const PATTERN_MEASURES: readonly PatternMeasure[] = ['INCIDENTS', 'ORGANISATIONS'];
+const ALL_MEASURES: readonly PatternMeasure[] = ['INCIDENTS', 'ORGANISATIONS', 'IMPACT'];
 
-/** Dimensions with a public key domain, the only ones patterns may group by for now. */
-export type PatternDimension = Extract<Dimension, 'COUNTRY' | 'REGION' | 'SUBREGION' | 'SECTOR' | 'WEEK' | 'MONTH'>;
-export const PATTERN_DIMENSIONS: readonly PatternDimension[] = ['COUNTRY', 'REGION', 'SUBREGION', 'SECTOR', 'WEEK', 'MONTH'];
+/** Every dimension of the contribution protocol can be grouped by. */
+export type PatternDimension = Dimension;
+export const PATTERN_DIMENSIONS: readonly PatternDimension[] = ['COUNTRY', 'REGION', 'SUBREGION', 'SECTOR', 'WEEK', 'MONTH', 'EXPLOIT', 'TOOL', 'ACTOR', 'TLP', 'VINTAGE'];
 
 /** The analyst's filter as received (GraphQL input `PatternFilter`). */
 export interface PatternFilterInput {
@@ -26,11 +31,15 @@ export interface PatternFilterInput {
   regions?: readonly string[] | null;
   subregions?: readonly string[] | null;
   sectors?: readonly string[] | null;
+  exploits?: readonly string[] | null;
+  tools?: readonly string[] | null;
+  actors?: readonly string[] | null;
+  tlp?: readonly string[] | null;
   from?: string | null;
   to?: string | null;
 }
 
-/** The arguments of `crossBorderPattern`, as received. */
+/** The arguments of an aggregate question, as received (questions map theirs onto these). */
 export interface PatternArgs {
   measure?: PatternMeasure | null;
   groupBy: readonly PatternDimension[];
@@ -38,7 +47,14 @@ export interface PatternArgs {
   quorum?: QuorumMode | null;
   /** Node ids to ask; absent: every node the member's policy allows. */
   nodes?: readonly string[] | null;
+  /** Indicator keyed hashes (set by `indicatorPrevalence`, never by the analyst directly). */
+  indicators?: readonly string[] | null;
+  /** The question asked (for the policy context and logs; not part of the fingerprint: the same aggregate answers both). Default crossBorderPattern. */
+  question?: QuestionKind;
 }
+
+/** The analyst questions (GraphQL root fields of the analyst surface). */
+export type QuestionKind = 'crossBorderPattern' | 'trend' | 'topK' | 'exploitVintages' | 'sectorImpact' | 'indicatorPrevalence';
 
 /** Canonical filter: absent lists mean "no restriction"; present lists are sorted and unique. */
 export interface PatternFilter {
@@ -46,16 +62,25 @@ export interface PatternFilter {
   regions?: string[];
   subregions?: string[];
   sectors?: string[];
+  /** CVE ids (upper case). */
+  exploits?: string[];
+  /** Tool / malware family names as given (trimmed). */
+  tools?: string[];
+  /** Actor names as given (trimmed). */
+  actors?: string[];
+  /** Indicator keyed hashes. */
+  indicators?: string[];
   from?: string;
   to?: string;
   /**
-   * TLP levels counted (sorted); set by the gateway from the member's TLP ceiling, never by the
-   * analyst. Absent: every level nodes contribute.
+   * TLP levels counted (sorted): the analyst's tlp filter intersected with the member's TLP
+   * ceiling. Absent: every level nodes contribute.
    */
   tlp?: string[];
 }
 
 export interface PatternQuery {
+  question: QuestionKind;
   measure: PatternMeasure;
   groupBy: PatternDimension[];
   filter: PatternFilter;
@@ -65,6 +90,24 @@ export interface PatternQuery {
 /** Longest date window (days) a time-grouped query may span; the cell limit usually binds first. */
 export const MAX_WINDOW_DAYS = 3_660;
 const MAX_LIST = 1_000;
+/** Longest free-text key (tool or actor name) accepted in a filter or from a node. */
+export const MAX_KEY_LENGTH = 200;
+const CVE_ID = /^CVE-\d{4}-\d{4,7}$/;
+/** TLP levels a node may contribute (AMBER+STRICT and RED never leave a node). */
+export const CONTRIBUTING_TLP = ['AMBER', 'CLEAR', 'GREEN'] as const;
+
+/** A CVE id in canonical (upper) case, or undefined. */
+export function canonicalCve(v: string): string | undefined {
+  const u = v.trim().toUpperCase();
+  return CVE_ID.test(u) ? u : undefined;
+}
+
+/** A free-text key (tool or actor name), trimmed, or undefined when empty, too long or holding control characters. */
+export function canonicalName(v: string): string | undefined {
+  const t = v.trim();
+  // eslint-disable-next-line no-control-regex
+  return t.length > 0 && t.length <= MAX_KEY_LENGTH && !/[\u0000-\u001f\u007f]/.test(t) ? t : undefined;
+}
 
 function bad(message: string, details?: Record<string, unknown>): never {
   throw new AccordError('INVALID_QUERY', message, details);
@@ -95,7 +138,7 @@ function canonicalList(
  */
 export function canonicalQuery(args: PatternArgs, defaultQuorum: QuorumMode): PatternQuery {
   const measure = args.measure ?? 'INCIDENTS';
-  if (!PATTERN_MEASURES.includes(measure)) bad(`measure must be one of ${PATTERN_MEASURES.join(', ')}.`);
+  if (!ALL_MEASURES.includes(measure)) bad(`measure must be one of ${PATTERN_MEASURES.join(', ')}.`);
   if (!Array.isArray(args.groupBy)) bad('groupBy must be a list of dimensions.');
   const groupBy = [...args.groupBy];
   for (const d of groupBy) if (!PATTERN_DIMENSIONS.includes(d)) bad(`groupBy: unknown dimension; use ${PATTERN_DIMENSIONS.join(', ')}.`);
@@ -113,6 +156,21 @@ export function canonicalQuery(args: PatternArgs, defaultQuorum: QuorumMode): Pa
   if (regions) filter.regions = regions;
   if (subregions) filter.subregions = subregions;
   if (sectors) filter.sectors = sectors;
+  const exploits = canonicalList('exploits', f.exploits, canonicalCve);
+  const tools = canonicalList('tools', f.tools, canonicalName);
+  const actors = canonicalList('actors', f.actors, (v) => {
+    const n = canonicalName(v);
+    return n === undefined ? undefined : (actorByName(n)?.name ?? n);
+  });
+  const tlp = canonicalList('tlp', f.tlp, (v) => ((CONTRIBUTING_TLP as readonly string[]).includes(v.toUpperCase()) ? v.toUpperCase() : undefined));
+  if (exploits) filter.exploits = exploits;
+  if (tools) filter.tools = tools;
+  if (actors) filter.actors = actors;
+  if (tlp) filter.tlp = tlp;
+  if (args.indicators !== null && args.indicators !== undefined) {
+    const ind = canonicalList('indicators', args.indicators, (v) => (/^[0-9a-f]{64}$/.test(v) ? v : undefined));
+    if (ind) filter.indicators = ind;
+  }
   for (const k of ['from', 'to'] as const) {
     const v = f[k];
     if (v === null || v === undefined) continue;
@@ -124,7 +182,7 @@ export function canonicalQuery(args: PatternArgs, defaultQuorum: QuorumMode): Pa
     if (!filter.from || !filter.to) bad('Grouping by WEEK or MONTH needs both filter.from and filter.to.');
     if (daysBetween(filter.from, filter.to) > MAX_WINDOW_DAYS) bad(`A time-grouped window may span at most ${MAX_WINDOW_DAYS} days; narrow from/to.`);
   }
-  return { measure, groupBy, filter, quorum };
+  return { question: args.question ?? 'crossBorderPattern', measure, groupBy, filter, quorum };
 }
 
 /**
@@ -143,9 +201,22 @@ export function canonicalNodes(nodes: readonly string[] | null | undefined, admi
   return out;
 }
 
-/** The contribution bounds a node applies for this query (ORGANISATIONS counts each organisation once per group). */
+/** Severity is an integer 1–5: the IMPACT sum clamps to it on a grid of 2^0. */
+export const SEVERITY_CLAMP = { lo: 1, hi: 5, gridExponent: 0 } as const;
+
+/**
+ * The contribution bounds a node applies for this query (ORGANISATIONS counts each organisation
+ * once per group; IMPACT also clamps severity to [1, 5] on integer units).
+ */
 export function boundsFor(measure: PatternMeasure, defaults: { maxPartitions: number; maxPerPartition: number }): ContributionBounds {
-  return { maxPartitions: defaults.maxPartitions, maxPerPartition: measure === 'ORGANISATIONS' ? 1 : defaults.maxPerPartition };
+  const b: ContributionBounds = { maxPartitions: defaults.maxPartitions, maxPerPartition: measure === 'ORGANISATIONS' ? 1 : defaults.maxPerPartition };
+  if (measure === 'IMPACT') Object.assign(b, { clampLo: SEVERITY_CLAMP.lo, clampHi: SEVERITY_CLAMP.hi, gridExponent: SEVERITY_CLAMP.gridExponent });
+  return b;
+}
+
+/** The contribution protocol's measure for a pattern measure. */
+export function contributionMeasure(measure: PatternMeasure): Measure {
+  return measure === 'IMPACT' ? 'SEVERITY_SUM' : measure;
 }
 
 /** The filter in the contribution protocol's shape (same fields, same meaning). */
@@ -160,8 +231,7 @@ export function contributionFilter(filter: PatternFilter): ContributionFilter {
  */
 export function queryFingerprint(q: PatternQuery, bounds: ContributionBounds, privacy: { rho: number; delta: number; multiplicity: number }): string {
   const canonical = JSON.stringify({
-    v: 1,
-    kind: 'crossBorderPattern',
+    v: 2,
     measure: q.measure,
     groupBy: q.groupBy,
     filter: [
@@ -169,11 +239,15 @@ export function queryFingerprint(q: PatternQuery, bounds: ContributionBounds, pr
       q.filter.regions ?? null,
       q.filter.subregions ?? null,
       q.filter.sectors ?? null,
+      q.filter.exploits ?? null,
+      q.filter.tools ?? null,
+      q.filter.actors ?? null,
+      q.filter.indicators ?? null,
       q.filter.from ?? null,
       q.filter.to ?? null,
-      ...(q.filter.tlp ? [q.filter.tlp] : []),
+      q.filter.tlp ?? null,
     ],
-    bounds: [bounds.maxPartitions, bounds.maxPerPartition],
+    bounds: [bounds.maxPartitions, bounds.maxPerPartition, bounds.clampLo ?? null, bounds.clampHi ?? null, bounds.gridExponent ?? null],
     privacy: [privacy.rho, privacy.delta, privacy.multiplicity],
   });
   return createHash('sha256').update(canonical).digest('hex');

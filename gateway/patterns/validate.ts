@@ -19,18 +19,36 @@ export interface ContributionExpectation {
   bounds: ContributionBounds;
 }
 
-export type ValidatedContribution =
-  | { ok: true; /** [domain position, bounded count] per group */ cells: Array<[number, number]>; /** grid-unit sums, same order; null for counts */ sums: Array<number | null> }
-  | { ok: false; problem: string };
+/** One validated group: its public-domain position (or, for a node-data key, -1 and the joined key), count, sum and disruptions. */
+export interface ValidGroup {
+  pos: number;
+  /** Joined key for a node-data key (pos −1); undefined for public keys. */
+  key?: string;
+  count: number;
+  /** Grid-unit sum (IMPACT), else null. */
+  sum: number | null;
+  /** Disrupted rows among `count` (IMPACT), else null. */
+  disrupted: number | null;
+}
+
+export type ValidatedContribution = { ok: true; groups: ValidGroup[] } | { ok: false; problem: string };
+
+const CVE_ID = /^CVE-\d{4}-\d{4,7}$/;
+/** A node-data key value: a non-empty string of at most 200 characters without control characters. */
+function isNodeKeyValue(dim: string, v: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  if (v.length === 0 || v.length > 200 || /[\u0000-\u001f\u007f]/.test(v)) return false;
+  return dim !== 'EXPLOIT' || CVE_ID.test(v);
+}
 
 const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /**
  * Validates a node's `contribution` object: identity echo (node id, queryId), units, key arity,
- * keys inside the query's public domain, no duplicate keys, non-negative integer counts, per-group
+ * keys inside the query's public domain (or, at open positions, well-formed node-data values), no duplicate keys, non-negative integer counts, per-group
  * count ≤ units × maxPerPartition, non-empty groups ≤ units × maxPartitions, Σ counts ≤
- * units × maxPartitions × maxPerPartition, and sums (only when the bounds clamp) integer with
- * |sum| ≤ count × maxAbsGridUnits. Never throws.
+ * units × maxPartitions × maxPerPartition, and sums and disruption counts (only when the bounds clamp)
+ * integer with |sum| ≤ count × maxAbsGridUnits and 0 ≤ disrupted ≤ count. Never throws.
  */
 export function validateContribution(raw: unknown, exp: ContributionExpectation): ValidatedContribution {
   const fail = (problem: string): ValidatedContribution => ({ ok: false, problem });
@@ -51,35 +69,58 @@ export function validateContribution(raw: unknown, exp: ContributionExpectation)
   const arity = exp.domain.groupBy.length;
 
   const seen = new Set<number>();
-  const cells: Array<[number, number]> = [];
-  const sums: Array<number | null> = [];
+  const seenOpen = new Set<string>();
+  const groups: ValidGroup[] = [];
+  const { open, values, groupBy } = exp.domain;
   let total = 0;
   let nonEmpty = 0;
   for (const g of c.groups as unknown[]) {
     if (typeof g !== 'object' || g === null) return fail('a group is not an object');
-    const { key, count, sum } = g as Record<string, unknown>;
+    const { key, count, sum, disrupted } = g as Record<string, unknown>;
     if (!Array.isArray(key) || key.length !== arity) return fail('a group key does not have one value per groupBy dimension');
     if (!key.every((k) => typeof k === 'string')) return fail('a group key holds a non-string value');
-    const pos = exp.domain.index.get(joinKey(key as string[]));
-    if (pos === undefined) return fail('a group key is outside the public domain of the query');
-    if (seen.has(pos)) return fail('a group key appears twice');
-    seen.add(pos);
+    const joined = joinKey(key as string[]);
+    const pos = exp.domain.index.get(joined) ?? -1;
+    if (pos >= 0) {
+      if (seen.has(pos)) return fail('a group key appears twice');
+      seen.add(pos);
+    } else {
+      // outside the public domain: allowed only with a node-data value at an open position
+      let hasOpen = false;
+      for (let j = 0; j < arity; j++) {
+        const v = (key as string[])[j]!;
+        if (values[j]!.has(v)) continue;
+        if (!open[j] || !isNodeKeyValue(groupBy[j]!, v)) return fail('a group key is outside the public domain of the query');
+        hasOpen = true;
+      }
+      if (!hasOpen) return fail('a group key is outside the public domain of the query');
+      if (seenOpen.has(joined)) return fail('a group key appears twice');
+      seenOpen.add(joined);
+    }
     if (!isNonNegInt(count)) return fail('a group count is not a non-negative integer');
     if (count > maxGroupCount) return fail('a group count exceeds units × maxPerPartition');
+    let s: number | null = null;
+    let d: number | null = null;
     if (sum === null || sum === undefined) {
       if (hasClamp) return fail('a group of a sum query has no sum');
-      sums.push(null);
     } else {
       if (!hasClamp) return fail('a group of a count query carries a sum');
       if (typeof sum !== 'number' || !Number.isSafeInteger(sum)) return fail('a group sum is not an integer number of grid units');
       if (Math.abs(sum) > count * maxAbsUnits) return fail('a group sum exceeds count × the clamp bound');
-      sums.push(sum);
+      s = sum;
+    }
+    if (disrupted === null || disrupted === undefined) {
+      if (hasClamp) return fail('a group of an impact query has no disruption count');
+    } else {
+      if (!hasClamp) return fail('a group of a count query carries a disruption count');
+      if (!isNonNegInt(disrupted) || disrupted > count) return fail('a group disruption count is not an integer between 0 and the group count');
+      d = disrupted;
     }
     if (count > 0) nonEmpty++;
     total += count;
-    cells.push([pos, count]);
+    groups.push(pos >= 0 ? { pos, count, sum: s, disrupted: d } : { pos, key: joined, count, sum: s, disrupted: d });
   }
   if (nonEmpty > maxGroups) return fail('more non-empty groups than units × maxPartitions');
   if (total > maxTotal) return fail('the counts add up to more than units × maxPartitions × maxPerPartition');
-  return { ok: true, cells, sums };
+  return { ok: true, groups };
 }

@@ -37,15 +37,16 @@ namespace Accord {
     principal: [Member],
     resource: [Node],
     context: {
-      "measure": String,             // "INCIDENTS" | "ORGANISATIONS"
-      "groupBy": Set<String>,        // dimensions: "COUNTRY", "REGION", "SUBREGION", "SECTOR", "WEEK", "MONTH"
-      "filters": Set<String>,        // filter fields present: "countries", "regions", "subregions", "sectors", "from", "to"
+      "question": String,            // "crossBorderPattern" | "trend" | "topK" | "exploitVintages" | "sectorImpact" | "indicatorPrevalence"
+      "measure": String,             // "INCIDENTS" | "ORGANISATIONS" | "IMPACT"
+      "groupBy": Set<String>,        // dimensions: "COUNTRY", "REGION", "SUBREGION", "SECTOR", "WEEK", "MONTH", "EXPLOIT", "TOOL", "ACTOR", "TLP", "VINTAGE"
+      "filters": Set<String>,        // filter fields present: "countries", "regions", "subregions", "sectors", "exploits", "tools", "actors", "tlp", "indicators", "from", "to"
       "filter": Filter,
       "regionsTouched": Set<String>, // UN M49 regions of every country the filter admits
       "sectorsTouched": Set<String>, // the filter's sectors, or every sector when it names none
       "tlp": Set<String>,            // TLP levels counted ("CLEAR", "GREEN", "AMBER"), after the member's ceiling
       "rhoMicro": Long,              // the query's charge per node, ⌈ρ × 1,000,000⌉
-      "cells": Long,                 // cells the answer releases
+      "cells": Long,                 // public cells the answer releases (node-data keys come on top, through partition selection)
       "explicitNodes": Bool,         // true when the query named its nodes
     },
   };

@@ -26,7 +26,7 @@ export function regionsTouched(filter: { countries?: readonly string[]; regions?
   return out;
 }
 
-const FILTER_FIELDS = ['countries', 'regions', 'subregions', 'sectors', 'from', 'to'] as const;
+const FILTER_FIELDS = ['countries', 'regions', 'subregions', 'sectors', 'exploits', 'tools', 'actors', 'tlp', 'indicators', 'from', 'to'] as const;
 
 /**
  * The policy context of a planned query. `tlp` is what the member's answer counts (after its TLP
@@ -35,6 +35,7 @@ const FILTER_FIELDS = ['countries', 'regions', 'subregions', 'sectors', 'from', 
 export function policyContext(plan: PatternPlan, tlp: readonly string[], explicitNodes: boolean): PolicyContext {
   const f = plan.query.filter;
   return {
+    question: plan.query.question,
     measure: plan.query.measure,
     groupBy: [...plan.query.groupBy],
     filters: FILTER_FIELDS.filter((k) => f[k] !== undefined),

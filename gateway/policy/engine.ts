@@ -35,6 +35,7 @@ export interface PolicyNode {
 
 /** The Cedar context of one query (see CEDAR_SCHEMA). */
 export interface PolicyContext {
+  question: string;
   measure: string;
   groupBy: string[];
   filters: string[];

@@ -18,8 +18,33 @@ export type Measure = (typeof MEASURES)[number];
  * (tool/malware family names, uncatalogued actors), which the gateway releases only through
  * partition selection.
  */
-export const DIMENSIONS = ['COUNTRY', 'REGION', 'SUBREGION', 'SECTOR', 'WEEK', 'MONTH', 'EXPLOIT', 'TOOL', 'ACTOR', 'TLP'] as const;
+export const DIMENSIONS = ['COUNTRY', 'REGION', 'SUBREGION', 'SECTOR', 'WEEK', 'MONTH', 'EXPLOIT', 'TOOL', 'ACTOR', 'TLP', 'VINTAGE'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
+
+/**
+ * Exploit vintage buckets: the age of an exploited vulnerability when it was exploited, in days
+ * d = incident date − the exploit's public disclosure date. One key per (incident, exploited
+ * vulnerability with a known disclosure date); tools and exploits without a disclosure date have
+ * no vintage. Buckets (public domain, fixed order):
+ *   ZERO_DAY        d ≤ 0      (exploited on or before the day it was disclosed)
+ *   UNDER_30_DAYS   1 ≤ d < 30
+ *   UNDER_1_YEAR    30 ≤ d < 365
+ *   ONE_TO_3_YEARS  365 ≤ d < 1095
+ *   OVER_3_YEARS    d ≥ 1095
+ */
+export const VINTAGE_BUCKETS = ['ZERO_DAY', 'UNDER_30_DAYS', 'UNDER_1_YEAR', 'ONE_TO_3_YEARS', 'OVER_3_YEARS'] as const;
+export type VintageBucket = (typeof VINTAGE_BUCKETS)[number];
+/** Lower bounds (days, inclusive) of the buckets after ZERO_DAY. */
+export const VINTAGE_LOWER_DAYS = { UNDER_30_DAYS: 1, UNDER_1_YEAR: 30, ONE_TO_3_YEARS: 365, OVER_3_YEARS: 1095 } as const;
+
+/** The vintage bucket of an exploitation `ageDays` = incident date − disclosure date (days). */
+export function vintageBucket(ageDays: number): VintageBucket {
+  if (ageDays < VINTAGE_LOWER_DAYS.UNDER_30_DAYS) return 'ZERO_DAY';
+  if (ageDays < VINTAGE_LOWER_DAYS.UNDER_1_YEAR) return 'UNDER_30_DAYS';
+  if (ageDays < VINTAGE_LOWER_DAYS.ONE_TO_3_YEARS) return 'UNDER_1_YEAR';
+  if (ageDays < VINTAGE_LOWER_DAYS.OVER_3_YEARS) return 'ONE_TO_3_YEARS';
+  return 'OVER_3_YEARS';
+}
 
 /** Filters; every list is an "in" filter, absent means no restriction. Dates are ISO `YYYY-MM-DD`. */
 export interface ContributionFilter {
@@ -31,6 +56,12 @@ export interface ContributionFilter {
   tools?: string[];
   actors?: string[];
   tlp?: string[];
+  /**
+   * Indicator keyed hashes (see `indicator.ts`): only incidents carrying one of these indicators
+   * count. The gateway hashes the analyst's value under the federation indicator key; nodes match
+   * the hash they stored at ingestion and never see the value.
+   */
+  indicators?: string[];
   /** Inclusive start date. */
   from?: string;
   /** Exclusive end date. */
@@ -67,6 +98,11 @@ export interface ContributionGroup {
   count: number;
   /** Bounded clamped sum in grid units (integer); null for count measures. */
   sum: number | null;
+  /**
+   * SEVERITY_SUM only: how many of the rows counted in `count` (the same bounded rows) had a
+   * service disruption; null for the other measures.
+   */
+  disrupted: number | null;
 }
 
 export interface Contribution {
@@ -96,6 +132,7 @@ input ContributionFilter {
   tools: [String!]
   actors: [String!]
   tlp: [String!]
+  indicators: [String!]
   from: String
   to: String
 }
@@ -120,6 +157,7 @@ type ContributionGroup {
   key: [String!]!
   count: Int!
   sum: Float
+  disrupted: Int
 }
 
 type Contribution {
@@ -137,7 +175,7 @@ type Query {
 /** The operation the gateway sends to every node. */
 export const CONTRIBUTION_OPERATION = /* GraphQL */ `
 query Contribution($request: ContributionRequest!) {
-  contribution(request: $request) { node queryId units groups { key count sum } }
+  contribution(request: $request) { node queryId units groups { key count sum disrupted } }
 }
 `;
 

@@ -3,3 +3,4 @@ export { canonicalSdl, sdlHash, contributionSdlHash } from './sdl-hash.js';
 export * from './dataset.js';
 export * from './calendar.js';
 export * from './grant.js';
+export * from './indicator.js';

@@ -26,7 +26,7 @@ export {
   type ContributionBoundsSpec,
   type Sensitivity,
 } from './sensitivity.js';
-export { CONFIDENCE, discreteGaussianAccuracy, discreteLaplaceAccuracy, type Accuracy } from './accuracy.js';
+export { CONFIDENCE, discreteGaussianAccuracy, discreteLaplaceAccuracy, noiseHalfWidth, type Accuracy } from './accuracy.js';
 export {
   PRECISION_BITS,
   gridBitsFor,
@@ -53,5 +53,6 @@ export {
   type PrivacyCharge,
 } from './accountant.js';
 export { partitionThreshold, selectPartitions } from './partition-selection.js';
+export { down, up } from './float.js';
 export { planMean, meanFromNoisy, type MeanPlan } from './mean.js';
 export { LIMITS, validateEpsilon, validateRho, validateDelta, validateScale, validateSigma, validateSensitivity } from './validate.js';

@@ -331,9 +331,14 @@ describe('three honest nodes', () => {
     expect(objects).toEqual(
       [
         'Accuracy',
+        'BudgetSplit',
         'Coverage',
+        'DateWindow',
+        'Estimate',
         'FederationHealth',
         'FederationNode',
+        'ImpactAnswer',
+        'ImpactCell',
         'Me',
         'MissingNode',
         'Mutation',
@@ -342,18 +347,55 @@ describe('three honest nodes', () => {
         'PatternCell',
         'PolicyExclusion',
         'PolicyReload',
+        'PrevalenceAnswer',
         'PrivacyAmount',
         'PrivacyCharge',
         'Query',
+        'Ratio',
+        'Selection',
+        'TopKAnswer',
+        'TopKEntry',
+        'TrendAnswer',
+        'TrendBucket',
+        'VintageAnswer',
+        'VintageCell',
+        // public reference entities (catalog data only)
+        'Country',
+        'Sector',
+        'Vulnerability',
+        'VulnerabilityPage',
       ].sort(),
     );
-    expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual(['crossBorderPattern', 'federationHealth', 'federationNodes', 'me', 'myBudget']);
+    expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual(
+      [
+        'crossBorderPattern',
+        'trend',
+        'topK',
+        'exploitVintages',
+        'sectorImpact',
+        'indicatorPrevalence',
+        'federationHealth',
+        'federationNodes',
+        'me',
+        'myBudget',
+        'vulnerability',
+        'vulnerabilities',
+        'country',
+        'countries',
+        'sector',
+        'sectors',
+        'kevCatalogVersion',
+      ].sort(),
+    );
     // the only numbers a pattern cell carries are noised ones; its strings are public group keys
     const cell = schema.getType('PatternCell');
     if (!isObjectType(cell)) throw new Error('PatternCell missing');
     const fields = cell.getFields();
     expect(Object.keys(fields).filter((f) => getNamedType(fields[f]!.type).name === 'Int').sort()).toEqual(['high', 'low', 'rawValue', 'value']);
-    expect(Object.keys(fields).filter((f) => getNamedType(fields[f]!.type).name === 'String').sort()).toEqual(['country', 'month', 'region', 'sector', 'subregion', 'week']);
+    expect(Object.keys(fields).filter((f) => getNamedType(fields[f]!.type).name === 'Float').sort()).toEqual(['stdDev']);
+    expect(Object.keys(fields).filter((f) => getNamedType(fields[f]!.type).name === 'String').sort()).toEqual(
+      ['actor', 'country', 'month', 'region', 'sector', 'subregion', 'tlp', 'tool', 'week'].sort(),
+    );
     // nothing of the contribution protocol leaks into the analyst surface
     for (const name of ['Contribution', 'ContributionGroup', 'ContributionRequest', '_Entity', '_Service']) expect(schema.getType(name)).toBeUndefined();
   });

@@ -26,7 +26,7 @@ function code(fn: () => unknown): string | undefined {
 describe('canonicalQuery', () => {
   test('sorts and de-duplicates filter lists, normalises country case, fills defaults', () => {
     const q = canonicalQuery({ groupBy: ['SECTOR'], filter: { countries: ['fr', 'DE', 'FR'], sectors: ['water', 'energy'] } }, 'BEST_EFFORT');
-    expect(q).toEqual({ measure: 'INCIDENTS', groupBy: ['SECTOR'], filter: { countries: ['DE', 'FR'], sectors: ['energy', 'water'] }, quorum: 'BEST_EFFORT' });
+    expect(q).toEqual({ question: 'crossBorderPattern', measure: 'INCIDENTS', groupBy: ['SECTOR'], filter: { countries: ['DE', 'FR'], sectors: ['energy', 'water'] }, quorum: 'BEST_EFFORT' });
   });
   test.each([
     [{ groupBy: ['COUNTRY'], filter: { countries: [] } }],
@@ -37,7 +37,7 @@ describe('canonicalQuery', () => {
     [{ groupBy: ['MONTH'], filter: { from: '2025-03-01' } }],
     [{ groupBy: ['WEEK'], filter: { from: '2000-01-01', to: '2025-01-01' } }],
     [{ groupBy: ['COUNTRY', 'COUNTRY'] }],
-    [{ groupBy: ['EXPLOIT'] }],
+    [{ groupBy: ['VENDOR'] }],
     [{ groupBy: ['COUNTRY'], measure: 'SEVERITY_SUM' }],
   ])('refuses %j with INVALID_QUERY', (args) => {
     expect(code(() => canonicalQuery(args as never, 'STRICT'))).toBe('INVALID_QUERY');
@@ -98,7 +98,7 @@ describe('validateContribution', () => {
   test('accepts an honest partial and maps keys to domain positions', () => {
     const v = validateContribution(good(), exp);
     expect(v.ok).toBe(true);
-    if (v.ok) expect(v.cells.map(([p, c]) => [plan.domain.keys[p], c])).toEqual([[['FR', 'energy'], 4], [['DE', 'water'], 3]]);
+    if (v.ok) expect(v.groups.map((g) => [plan.domain.keys[g.pos], g.count])).toEqual([[['FR', 'energy'], 4], [['DE', 'water'], 3]]);
   });
   test.each<[string, (c: Contribution) => unknown, RegExp]>([
     ['wrong node id', (c) => ({ ...c, node: 'n2' }), /node id/],
@@ -134,11 +134,17 @@ describe('validateContribution', () => {
   });
   test('sums are checked against count × the clamp bound when the bounds clamp', () => {
     const clamped = { ...exp, bounds: { ...exp.bounds, clampLo: -1, clampHi: 5, gridExponent: 0 } };
-    const c = { node: 'n1', queryId: plan.queryId, units: 1, groups: [{ key: ['FR', 'energy'], count: 2, sum: 10 }] };
+    const c = { node: 'n1', queryId: plan.queryId, units: 1, groups: [{ key: ['FR', 'energy'], count: 2, sum: 10, disrupted: 1 }] };
     expect(validateContribution(c, clamped).ok).toBe(true);
-    expect(validateContribution({ ...c, groups: [{ key: ['FR', 'energy'], count: 2, sum: 11 }] }, clamped).ok).toBe(false);
-    expect(validateContribution({ ...c, groups: [{ key: ['FR', 'energy'], count: 2, sum: 2.5 }] }, clamped).ok).toBe(false);
-    expect(validateContribution({ ...c, groups: [{ key: ['FR', 'energy'], count: 2, sum: null }] }, clamped).ok).toBe(false);
+    expect(validateContribution({ ...c, groups: [{ key: ['FR', 'energy'], count: 2, sum: 11, disrupted: 1 }] }, clamped).ok).toBe(false);
+    expect(validateContribution({ ...c, groups: [{ key: ['FR', 'energy'], count: 2, sum: 2.5, disrupted: 1 }] }, clamped).ok).toBe(false);
+    expect(validateContribution({ ...c, groups: [{ key: ['FR', 'energy'], count: 2, sum: null, disrupted: 1 }] }, clamped).ok).toBe(false);
+    // the disruption count rides with the sum: present, integer, at most the group count
+    expect(validateContribution({ ...c, groups: [{ key: ['FR', 'energy'], count: 2, sum: 10, disrupted: null }] }, clamped).ok).toBe(false);
+    expect(validateContribution({ ...c, groups: [{ key: ['FR', 'energy'], count: 2, sum: 10, disrupted: 3 }] }, clamped).ok).toBe(false);
+    expect(validateContribution({ ...c, groups: [{ key: ['FR', 'energy'], count: 2, sum: 10, disrupted: -1 }] }, clamped).ok).toBe(false);
+    // a count query carries no disruption count
+    expect(validateContribution({ ...c, groups: [{ key: ['FR', 'energy'], count: 2, sum: null, disrupted: 0 }] }, exp).ok).toBe(false);
   });
 });
 

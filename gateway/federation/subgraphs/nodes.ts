@@ -10,24 +10,56 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type GraphQLSchema } from 'graphql';
 import { AccordError } from '../../../schema/errors.js';
-import { answerPattern, type PatternDeps } from '../../patterns/answer.js';
+import { answerPattern, type PatternAnswer, type PatternCell, type PatternDeps } from '../../patterns/answer.js';
 import type { PatternArgs } from '../../patterns/query.js';
-import { BUDGET_TYPES_SDL, FEDERATION_LINK_SDL, QUORUM_ENUM_SDL } from './shared.js';
+import {
+  impactArgs,
+  prevalenceArgs,
+  shapeImpact,
+  shapePrevalence,
+  shapeTopK,
+  shapeTrend,
+  shapeVintages,
+  topKArgs,
+  trendArgs,
+  vintageArgs,
+  type ImpactArgs,
+  type PrevalenceArgs,
+  type TopKArgs,
+  type TrendArgs,
+  type VintageArgs,
+} from '../../patterns/questions.js';
+import { BUDGET_TYPES_SDL, QUORUM_ENUM_SDL } from './shared.js';
+
+export interface NodesSchemaOptions {
+  /** The federation indicator key (indicatorPrevalence); absent: that question is refused with INDICATORS_UNAVAILABLE. */
+  indicatorKey?: string;
+  /** Today's UTC date, YYYY-MM-DD (tests); the clock by default. */
+  today?: () => string;
+}
 
 export const NODES_SUBGRAPH_NAME = 'nodes';
 
 export const NODES_SDL = /* GraphQL */ `
-${FEDERATION_LINK_SDL}
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@shareable", "@key"])
 
-"What a pattern counts."
+"What an aggregate counts."
 enum Measure {
   "Incidents. One organisation adds at most the deployment's maxPerPartition incidents to a cell."
   INCIDENTS
   "Distinct affected organisations. One organisation adds at most 1 to a cell."
   ORGANISATIONS
+  "Incidents with their severity sum and disruption count (sectorImpact only)."
+  IMPACT
 }
 
-"A group-by dimension with a public key domain; every key of the domain is released."
+"""
+A group-by dimension. Keys of public dimensions (geography, sector, time, TLP, vintage, KEV CVEs,
+catalogued actors) are all released, zero cells included. Keys that only node data holds (tool and
+malware family names, CVEs outside the KEV catalog, uncatalogued actors) are released only when
+their noisy count passes partition selection (see selection in the answer); listing them in the
+filter makes them public keys of the question instead.
+"""
 enum PatternDimension {
   "ISO 3166-1 alpha-2 country code (e.g. FR)."
   COUNTRY
@@ -41,6 +73,30 @@ enum PatternDimension {
   WEEK
   "Calendar month, written YYYY-MM (needs filter.from and filter.to)."
   MONTH
+  "Exploited vulnerability (CVE id): the KEV catalog is public; other CVEs go through partition selection."
+  EXPLOIT
+  "Tool or malware family name (node data: partition selection unless filter.tools lists them)."
+  TOOL
+  "Threat actor: catalogued names are public; others go through partition selection."
+  ACTOR
+  "TLP level the incident carries (CLEAR, GREEN or AMBER; AMBER+STRICT and RED never leave a node)."
+  TLP
+  "Exploit vintage: incident date minus the exploit's disclosure date, in public buckets."
+  VINTAGE
+}
+
+"Exploit vintage buckets (d = incident date − disclosure date, in days)."
+enum Vintage {
+  "d ≤ 0: exploited on or before the day it was disclosed."
+  ZERO_DAY
+  "1 ≤ d < 30."
+  UNDER_30_DAYS
+  "30 ≤ d < 365."
+  UNDER_1_YEAR
+  "365 ≤ d < 1095."
+  ONE_TO_3_YEARS
+  "d ≥ 1095."
+  OVER_3_YEARS
 }
 
 ${QUORUM_ENUM_SDL}
@@ -57,25 +113,49 @@ input PatternFilter {
   subregions: [String!]
   "Sector ids."
   sectors: [String!]
+  "CVE ids: incidents that exploited one of them."
+  exploits: [String!]
+  "Tool or malware family names: incidents that used one of them."
+  tools: [String!]
+  "Actor names (catalog names or synonyms): incidents attributed to one of them."
+  actors: [String!]
+  "TLP levels counted (CLEAR, GREEN, AMBER), within your TLP ceiling."
+  tlp: [String!]
   "First day counted, YYYY-MM-DD (inclusive)."
   from: String
   "Day after the last day counted, YYYY-MM-DD (exclusive)."
   to: String
 }
 
+"A public KEV vulnerability, resolved by the reference subgraph."
+type Vulnerability @key(fields: "cve", resolvable: false) {
+  cve: String!
+}
+
+"A country, resolved by the reference subgraph."
+type Country @key(fields: "code", resolvable: false) {
+  code: String!
+}
+
+"A sector of the Accord taxonomy, resolved by the reference subgraph."
+type Sector @key(fields: "id", resolvable: false) {
+  id: String!
+}
+
 type Query {
   """
-  Counts across the member nodes your access policy allows, grouped by public dimensions, with
-  differential-privacy noise added once after summing. Every key of the public domain implied by
-  groupBy × filter is released (zero cells are noised too); at most the deployment's cell limit
-  (default 5,000) — narrow the filter otherwise (INVALID_QUERY).
+  Counts across the member nodes your access policy allows, grouped by any dimensions, with
+  differential-privacy noise added once after summing. Every public key implied by groupBy × filter
+  is released (zero cells are noised too), at most the deployment's cell limit (default 5,000) —
+  narrow the filter otherwise (INVALID_QUERY). Node-data keys are added when they pass partition
+  selection.
 
   Admission: your policy is checked per node (POLICY_DENIED names the rule), then the charge is
   reserved on your allocation and each node's cap (BUDGET_EXHAUSTED says what remains). An identical
   question over the same nodes in the same month is answered from the cache at no charge.
   """
   crossBorderPattern(
-    "What to count."
+    "What to count: INCIDENTS or ORGANISATIONS."
     measure: Measure = INCIDENTS
     "Dimensions to group by, in the order cells vary (the last varies fastest). Empty: one total."
     groupBy: [PatternDimension!]!
@@ -86,22 +166,111 @@ type Query {
     "Nodes to ask (every one must be allowed by your policy). Default: every node your policy allows for this question."
     nodes: [String!]
   ): PatternAnswer!
+
+  """
+  A time series for one filter: one bucket per week or month of filter.from..filter.to, each with
+  its noise, and a change flag where consecutive buckets differ by more than noise explains (their
+  95% intervals do not overlap). Same charge as the equivalent crossBorderPattern (and the same
+  cached answer).
+  """
+  trend(measure: Measure = INCIDENTS, interval: TrendInterval!, filter: PatternFilter!, quorum: Quorum, nodes: [String!]): TrendAnswer!
+
+  """
+  The k exploits (CVE), tools or actors with the largest noisy counts in the filter's window.
+  Method: one noisy count per public key (KEV CVEs, catalogued actors) and per node-data key that
+  passes partition selection, ranked (post-processing). Default measure ORGANISATIONS: how many
+  organisations were hit.
+  """
+  topK(k: Int!, by: TopKDimension!, measure: Measure = ORGANISATIONS, filter: PatternFilter, quorum: Quorum, nodes: [String!]): TopKAnswer!
+
+  """
+  How old the exploited vulnerabilities were when exploited: counts per vintage bucket (ZERO_DAY …
+  OVER_3_YEARS), overall or per sector / region / sub-region / country, with each bucket's share of
+  its group. One key per (incident, vulnerability with a known disclosure date) bucket.
+  """
+  exploitVintages(by: [VintageGrouping!] = [], measure: Measure = INCIDENTS, filter: PatternFilter, quorum: Quorum, nodes: [String!]): VintageAnswer!
+
+  """
+  Mean severity (1–5) and the share of incidents that disrupted an essential service, per sector
+  (or the dimensions given). Three noisy releases per cell — bounded incident count, clamped
+  severity sum, disruption count — with ρ split equally (split in the answer); the ratios are
+  post-processing with intervals at ≥ 95%.
+  """
+  sectorImpact(groupBy: [ImpactDimension!] = [SECTOR], filter: PatternFilter, quorum: Quorum, nodes: [String!]): ImpactAnswer!
+
+  """
+  How many organisations across the federation reported this indicator in the last \`days\` days
+  (today included, UTC). The gateway normalises and hashes the value under the federation indicator
+  key; nodes match the keyed hash and never see the value. The answer is a noised count: it never
+  says which node or organisation, and every question is charged like any other.
+  """
+  indicatorPrevalence(indicator: IndicatorInput!, days: Int = 30, quorum: Quorum, nodes: [String!]): PrevalenceAnswer!
+}
+
+enum TrendInterval {
+  WEEK
+  MONTH
+}
+
+enum TopKDimension {
+  EXPLOIT
+  TOOL
+  ACTOR
+}
+
+enum VintageGrouping {
+  SECTOR
+  REGION
+  SUBREGION
+  COUNTRY
+}
+
+enum ImpactDimension {
+  SECTOR
+  REGION
+  SUBREGION
+  COUNTRY
+  MONTH
+  TLP
+}
+
+"An indicator to look up: a STIX cyber-observable type and its value."
+input IndicatorInput {
+  "ipv4-addr, ipv6-addr, domain-name, url, email-addr, file:md5, file:sha1, file:sha256, file:sha512 or mac-addr."
+  type: String!
+  "The value; normalised (case, trailing dot, IPv4 leading zeros) before hashing."
+  value: String!
+}
+
+"What every answer carries besides its values."
+interface NoisedAnswer {
+  "Fingerprint of the canonical aggregate (hex SHA-256); identical aggregates share it (and the cache)."
+  queryId: String!
+  measure: Measure!
+  "Noise of every count in the answer."
+  accuracy: Accuracy!
+  charge: PrivacyCharge!
+  coverage: Coverage!
+  "How node-data keys were released; null when every key is public."
+  selection: Selection
+  "True when this answer was served from the answer cache (nothing was charged)."
+  cached: Boolean!
+  "Your budget on every node asked, after this answer."
+  remainingBudget: [NodeBudget!]!
 }
 
 "A noised pattern with what it cost and how exact it is."
-type PatternAnswer {
-  "Fingerprint of the canonical question (hex SHA-256); identical questions share it."
+type PatternAnswer implements NoisedAnswer {
   queryId: String!
   measure: Measure!
   groupBy: [PatternDimension!]!
-  "One cell per key of the public domain, in a fixed order that depends only on the question."
+  "Every public key in a fixed order that depends only on the question, then the selected node-data keys sorted."
   cells: [PatternCell!]!
   accuracy: Accuracy!
   charge: PrivacyCharge!
   coverage: Coverage!
-  "True when this answer was served from the answer cache (nothing was charged)."
+  selection: Selection
   cached: Boolean!
-  "Your budget on every node asked, after this answer."
   remainingBudget: [NodeBudget!]!
 }
 
@@ -113,23 +282,243 @@ type PatternCell {
   sector: String
   week: String
   month: String
+  "The exploited vulnerability; its KEV details come from the reference subgraph."
+  exploit: Vulnerability
+  tool: String
+  actor: String
+  tlp: String
+  vintage: Vintage
+  "The country's reference entry (name, region…)."
+  countryInfo: Country
+  "The sector's reference entry."
+  sectorInfo: Sector
   "Noised count, post-processed to max(0, rawValue)."
   value: Int!
   "Noised count as released by the mechanism; may be negative. Unbiased."
   rawValue: Int!
-  "Lower end of the interval holding the true count with the stated confidence (clipped at 0)."
+  "Standard deviation of the noise in rawValue."
+  stdDev: Float!
+  "Lower end of the 95% interval for the true count (rawValue − ci95, clipped at 0)."
   low: Int!
   "Upper end of that interval (clipped at 0)."
   high: Int!
+  "True when the key came from node data and passed partition selection."
+  selected: Boolean!
 }
 
-"How exact every cell of an answer is (all cells share one mechanism)."
+"A noised count with its accuracy."
+type Estimate {
+  "Noised count, post-processed to max(0, rawValue)."
+  value: Int!
+  "Noised count as released; may be negative. Unbiased."
+  rawValue: Int!
+  stdDev: Float!
+  "95% interval for the true count (clipped at 0)."
+  low: Int!
+  high: Int!
+}
+
+"Partition selection of keys that only node data holds."
+type Selection {
+  "gaussian-threshold: a node-data key is released only when its noisy count is ≥ threshold."
+  method: String!
+  "τ: a key held by one organisation reaches it with probability ≤ delta / maxPartitions."
+  threshold: Int!
+  "δ spent on the selection (part of charge.delta)."
+  delta: Float!
+  "How many node-data keys were released."
+  released: Int!
+}
+
+type TrendAnswer implements NoisedAnswer {
+  queryId: String!
+  measure: Measure!
+  interval: TrendInterval!
+  "One bucket per week or month of the window, in time order."
+  buckets: [TrendBucket!]!
+  "Buckets whose change from the previous one exceeds the noise (UP or DOWN)."
+  significantChanges: Int!
+  accuracy: Accuracy!
+  charge: PrivacyCharge!
+  coverage: Coverage!
+  selection: Selection
+  cached: Boolean!
+  remainingBudget: [NodeBudget!]!
+}
+
+"How a bucket compares with the previous one."
+enum TrendChange {
+  "The first bucket."
+  FIRST
+  "Above the previous bucket by more than noise explains: the intervals do not overlap."
+  UP
+  "Below the previous bucket by more than noise explains."
+  DOWN
+  "The intervals overlap: the difference may be noise."
+  WITHIN_NOISE
+}
+
+type TrendBucket {
+  "YYYY-Www or YYYY-MM."
+  period: String!
+  value: Int!
+  rawValue: Int!
+  stdDev: Float!
+  low: Int!
+  high: Int!
+  change: TrendChange!
+}
+
+type TopKAnswer implements NoisedAnswer {
+  queryId: String!
+  measure: Measure!
+  by: TopKDimension!
+  k: Int!
+  "How the ranking was computed and why it is private."
+  method: String!
+  "At most k entries, largest noisy count first."
+  entries: [TopKEntry!]!
+  accuracy: Accuracy!
+  charge: PrivacyCharge!
+  coverage: Coverage!
+  selection: Selection
+  cached: Boolean!
+  remainingBudget: [NodeBudget!]!
+}
+
+type TopKEntry {
+  rank: Int!
+  exploit: Vulnerability
+  tool: String
+  actor: String
+  "True when the key came from node data and passed partition selection."
+  selected: Boolean!
+  value: Int!
+  rawValue: Int!
+  stdDev: Float!
+  low: Int!
+  high: Int!
+}
+
+type VintageAnswer implements NoisedAnswer {
+  queryId: String!
+  measure: Measure!
+  by: [VintageGrouping!]!
+  "Per group (in the order of by), the five buckets in age order."
+  cells: [VintageCell!]!
+  accuracy: Accuracy!
+  charge: PrivacyCharge!
+  coverage: Coverage!
+  selection: Selection
+  cached: Boolean!
+  remainingBudget: [NodeBudget!]!
+}
+
+type VintageCell {
+  vintage: Vintage!
+  sector: String
+  region: String
+  subregion: String
+  country: String
+  sectorInfo: Sector
+  value: Int!
+  rawValue: Int!
+  stdDev: Float!
+  low: Int!
+  high: Int!
+  "value ÷ the sum of the group's values (null when that sum is 0); post-processing."
+  share: Float
+}
+
+type ImpactAnswer implements NoisedAnswer {
+  queryId: String!
+  measure: Measure!
+  groupBy: [ImpactDimension!]!
+  cells: [ImpactCell!]!
+  "Noise of the incident counts."
+  accuracy: Accuracy!
+  "Noise of the severity sums (in severity points)."
+  severitySumAccuracy: Accuracy!
+  "Noise of the disruption counts."
+  disruptionAccuracy: Accuracy!
+  "How ρ is split between the three releases."
+  split: BudgetSplit!
+  charge: PrivacyCharge!
+  coverage: Coverage!
+  selection: Selection
+  cached: Boolean!
+  remainingBudget: [NodeBudget!]!
+}
+
+"Shares of the query's ρ."
+type BudgetSplit {
+  count: Float!
+  sum: Float!
+  disrupted: Float!
+}
+
+type ImpactCell {
+  sector: String
+  region: String
+  subregion: String
+  country: String
+  month: String
+  tlp: String
+  sectorInfo: Sector
+  "Bounded incident count (the denominator)."
+  incidents: Estimate!
+  "Mean severity 1–5: noisy severity sum ÷ noisy count."
+  meanSeverity: Ratio!
+  "Share of incidents that disrupted an essential service: noisy disruption count ÷ noisy count."
+  disruptionShare: Ratio!
+  "Noised severity sum, unclipped."
+  rawSeveritySum: Int!
+  "Noised disruption count, unclipped."
+  rawDisrupted: Int!
+}
+
+"A ratio of two noisy releases (post-processing)."
+type Ratio {
+  "Null when the noisy count is below 1."
+  value: Float
+  "Delta-method approximation."
+  stdDev: Float
+  "Interval holding the true ratio with probability ≥ confidence (each part at 97.5%, union bound); the whole range when the count is too noisy."
+  low: Float!
+  high: Float!
+  confidence: Float!
+}
+
+type PrevalenceAnswer implements NoisedAnswer {
+  queryId: String!
+  measure: Measure!
+  indicatorType: String!
+  window: DateWindow!
+  "Distinct organisations that reported the indicator in the window."
+  organisations: Estimate!
+  accuracy: Accuracy!
+  charge: PrivacyCharge!
+  coverage: Coverage!
+  selection: Selection
+  cached: Boolean!
+  remainingBudget: [NodeBudget!]!
+}
+
+type DateWindow {
+  "First day, YYYY-MM-DD (inclusive)."
+  from: String!
+  "Day after the last, YYYY-MM-DD (exclusive)."
+  to: String!
+  days: Int!
+}
+
+"How exact every count of an answer is (all counts share one mechanism)."
 type Accuracy {
   "Noise mechanism, e.g. discrete-gaussian."
   mechanism: String!
   "Noise scale: σ for the discrete Gaussian, t for the discrete Laplace."
   scale: Float!
-  "Standard deviation of the noise of one cell."
+  "Standard deviation of the noise of one count."
   stdDev: Float!
   "Half-width of the interval: the true count lies in rawValue ± ci95 with probability ≥ confidence."
   ci95: Float!
@@ -142,6 +531,7 @@ type PrivacyCharge {
   rho: Float!
   "ε of the equivalent (ε, δ)-DP statement."
   epsilon: Float!
+  "δ of that statement (partition selection's δ included)."
   delta: Float!
 }
 
@@ -191,14 +581,52 @@ export interface NodesExecutionContext {
  * {@link answerPattern} with `deps`; they throw AccordError('INTERNAL') when the execution did not
  * come from an incoming operation (health checks and schema loads never reach nodes).
  */
-export function buildNodesSchema(deps: PatternDeps): GraphQLSchema {
+export function buildNodesSchema(deps: PatternDeps, options: NodesSchemaOptions = {}): GraphQLSchema {
+  const today = options.today ?? (() => new Date().toISOString().slice(0, 10));
+  const ask = (args: PatternArgs, ctx: NodesExecutionContext): Promise<PatternAnswer> => {
+    if (!ctx?.scatterAllowed) throw new AccordError('INTERNAL', 'Only incoming operations may reach the nodes.');
+    return answerPattern(args, deps, ctx.incoming);
+  };
+  const entity = (typename: string, field: string) => (value: string | null) => (value === null ? null : { __typename: typename, [field]: value });
+  const vulnerability = entity('Vulnerability', 'cve');
+  const country = entity('Country', 'code');
+  const sector = entity('Sector', 'id');
   const resolvers = {
     Query: {
       crossBorderPattern: (_: unknown, args: PatternArgs, ctx: NodesExecutionContext) => {
-        if (!ctx?.scatterAllowed) throw new AccordError('INTERNAL', 'Only incoming operations may reach the nodes.');
-        return answerPattern(args, deps, ctx.incoming);
+        if (args.measure === 'IMPACT') throw new AccordError('INVALID_QUERY', 'measure IMPACT is asked through sectorImpact.');
+        return ask({ ...args, question: 'crossBorderPattern' }, ctx);
+      },
+      trend: async (_: unknown, args: TrendArgs, ctx: NodesExecutionContext) => {
+        if (args.measure === 'IMPACT') throw new AccordError('INVALID_QUERY', 'measure IMPACT is asked through sectorImpact.');
+        return shapeTrend(await ask(trendArgs(args), ctx), args.interval);
+      },
+      topK: async (_: unknown, args: TopKArgs, ctx: NodesExecutionContext) => {
+        if (args.measure === 'IMPACT') throw new AccordError('INVALID_QUERY', 'measure IMPACT is asked through sectorImpact.');
+        return shapeTopK(await ask(topKArgs(args), ctx), args.by, args.k);
+      },
+      exploitVintages: async (_: unknown, args: VintageArgs, ctx: NodesExecutionContext) => {
+        if (args.measure === 'IMPACT') throw new AccordError('INVALID_QUERY', 'measure IMPACT is asked through sectorImpact.');
+        return shapeVintages(await ask(vintageArgs(args), ctx), args.by ?? []);
+      },
+      sectorImpact: async (_: unknown, args: ImpactArgs, ctx: NodesExecutionContext) => shapeImpact(await ask(impactArgs(args), ctx), args.groupBy ?? ['SECTOR']),
+      indicatorPrevalence: async (_: unknown, args: PrevalenceArgs, ctx: NodesExecutionContext) => {
+        const p = prevalenceArgs(args, options.indicatorKey, today());
+        return shapePrevalence(await ask(p.args, ctx), p.type, p.window);
       },
     },
+    NoisedAnswer: {
+      __resolveType: (a: { question?: string; interval?: unknown; entries?: unknown; indicatorType?: unknown; split?: unknown; by?: unknown }) =>
+        a.interval !== undefined ? 'TrendAnswer' : a.entries !== undefined ? 'TopKAnswer' : a.indicatorType !== undefined ? 'PrevalenceAnswer' : a.split !== undefined ? 'ImpactAnswer' : a.by !== undefined ? 'VintageAnswer' : 'PatternAnswer',
+    },
+    PatternCell: {
+      exploit: (c: PatternCell) => vulnerability(c.exploit),
+      countryInfo: (c: PatternCell) => country(c.country),
+      sectorInfo: (c: PatternCell) => sector(c.sector),
+    },
+    TopKEntry: { exploit: (e: { exploit: string | null }) => vulnerability(e.exploit) },
+    VintageCell: { sectorInfo: (c: { sector: string | null }) => sector(c.sector) },
+    ImpactCell: { sectorInfo: (c: { sector: string | null }) => sector(c.sector) },
   };
   return buildSubgraphSchema([{ typeDefs: parse(NODES_SDL), resolvers: resolvers as never }]);
 }
