@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     ) as Partial<AccessConfig>,
   };
   if (o.nodes) options.nodes = o.nodes;
-  const indicatorKey = o.indicatorKeyFile ? readKeyFile(o.indicatorKeyFile) : env.ACCORD_INDICATOR_KEY;
+  const indicatorKey = o.indicatorKeyFile ? readKeyFile(o.indicatorKeyFile) : env.ACCORD_INDICATOR_KEY?.trim();
   if (indicatorKey !== undefined) options.indicatorKey = indicatorKey;
   const gateway = await createGateway(options);
   process.stdout.write(`${JSON.stringify({ event: 'listening', url: gateway.url })}\n`);

@@ -9,6 +9,7 @@ import type { NodeDataset } from '../schema/contract/dataset.js';
 import { AccordError } from '../schema/errors.js';
 import { resolveNodeConfig, type NodeConfig, type ResolvedNodeConfig } from './config.js';
 import { ContributionService } from './contribution/service.js';
+import { indicatorKeyId } from './db/indicator-key.js';
 import { dialectOf, knexOf, openNodeOrm, type NodeOrm } from './db/orm.js';
 import { seedDataset } from './db/seed.js';
 import { queryRows } from './db/sql.js';
@@ -51,7 +52,7 @@ async function seedOnce(orm: NodeOrm, cfg: ResolvedNodeConfig, c: NodeConfig, lo
   } catch (e) {
     throw new AccordError('CONFIG_INVALID', 'The seed file cannot be read as JSON.', { field: 'seedFile', reason: (e as Error).message });
   }
-  const summary = await seedDataset(orm, dataset, { secret: cfg.secret, regions: c.regions });
+  const summary = await seedDataset(orm, dataset, { secret: cfg.secret, ...(cfg.indicatorKey !== undefined ? { indicatorKey: cfg.indicatorKey } : {}), regions: c.regions });
   logger.info({ event: 'seeded', file: cfg.seedFile, ...summary }, 'seed file loaded');
 }
 
@@ -77,7 +78,16 @@ export async function createNode(c: NodeConfig): Promise<RunningNode> {
   try {
     const grants = setupGrants(cfg.grants, { orm, nodeId: cfg.id, logger, guard: c.guard });
     await seedOnce(orm, cfg, c, logger);
-    const service = new ContributionService({ orm, nodeId: cfg.id, guard: grants.guard, contributingTlp: cfg.contributingTlp });
+    const service = new ContributionService({
+      orm,
+      nodeId: cfg.id,
+      guard: grants.guard,
+      contributingTlp: cfg.contributingTlp,
+      nodeSecret: cfg.secret,
+      ...(cfg.indicatorKey !== undefined ? { indicatorKey: cfg.indicatorKey } : {}),
+    });
+    if (cfg.indicatorKey === undefined) logger.info({ event: 'indicators-unavailable' }, 'no indicator key configured (--indicator-key-file): indicator filters will be refused with INDICATORS_UNAVAILABLE');
+    else logger.info({ event: 'indicator-key', keyId: indicatorKeyId(cfg.indicatorKey) }, 'indicator filters are matched under the federation indicator key');
     service.onOutcome = ({ error, ...o }) => {
       if (error !== undefined) logger.error({ event: 'contribution', ...o, err: error }, 'contribution failed');
       else logger.info({ event: 'contribution', ...o }, o.grantPresent ? 'contribution request (grant header present)' : 'contribution request (no grant header)');

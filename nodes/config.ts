@@ -1,6 +1,6 @@
 /**
  * Node configuration: what a node needs to run, its defaults, and the node-local secrets kept
- * under the data folder (indicator HMAC key, operator token) when none are given.
+ * under the data folder (node secret, operator token) when none are given.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,8 +31,18 @@ export interface NodeConfig extends GrantConfigInput {
   pgSchema?: string;
   /** Bearer token of the operator API (default: generated once, kept in `<dataDir>/<id>.operator-token`). */
   operatorToken?: string;
-  /** Indicator HMAC key (default: generated once, kept in `<dataDir>/<id>.secret`). */
+  /**
+   * The node secret: key of organisation pseudonyms and keyed ids, and of indicator hashes when no
+   * `indicatorKey` is given (default: generated once, kept in `<dataDir>/<id>.secret`).
+   */
   secret?: string;
+  /**
+   * The federation's indicator key (at least 16 characters), shared with the gateway: indicator
+   * values are hashed under it at ingestion, and indicator filters are answered only with it (and
+   * only when the stored hashes were made under it). Without it the node refuses indicator filters
+   * with INDICATORS_UNAVAILABLE.
+   */
+  indicatorKey?: string;
   /** Folder for the default database and secrets (default `./data`). */
   dataDir?: string;
   /** A NodeDataset JSON file seeded once when the database is empty. */
@@ -60,6 +70,8 @@ export interface ResolvedNodeConfig {
   pgSchema?: string;
   operatorToken: string;
   secret: string;
+  /** The federation's indicator key, when configured. */
+  indicatorKey?: string;
   dataDir: string;
   seedFile?: string;
   contributingTlp: readonly TlpLevel[];
@@ -68,6 +80,8 @@ export interface ResolvedNodeConfig {
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** Shortest accepted secret, operator token or indicator key. */
+const MIN_KEY_LENGTH = 16;
 
 function invalid(field: string, message: string): AccordError {
   return new AccordError('CONFIG_INVALID', message, { field });
@@ -92,13 +106,44 @@ export function loadOrCreateSecretFile(path: string): string {
 }
 
 /**
+ * Reads the federation's indicator key from a file (its content, trimmed). Throws
+ * AccordError('CONFIG_INVALID', field `indicatorKeyFile`) when the file cannot be read or holds fewer
+ * than 16 characters.
+ */
+export function readIndicatorKeyFile(path: string): string {
+  let value: string;
+  try {
+    value = readFileSync(path, 'utf8').trim();
+  } catch (e) {
+    throw invalid('indicatorKeyFile', `The indicator key file cannot be read: ${(e as Error).message}`);
+  }
+  if (value.length < MIN_KEY_LENGTH) throw invalid('indicatorKeyFile', `The indicator key file holds fewer than ${MIN_KEY_LENGTH} characters.`);
+  return value;
+}
+
+/**
+ * The indicator key from the usual sources (as the gateway reads it), first found: a key file named
+ * on the command line, the environment's ACCORD_INDICATOR_KEY_FILE (a file), ACCORD_INDICATOR_KEY
+ * (the key itself). Undefined when none is given. Throws like {@link readIndicatorKeyFile}.
+ */
+export function indicatorKeyFrom(file: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const path = file || env.ACCORD_INDICATOR_KEY_FILE;
+  if (path) return readIndicatorKeyFile(path);
+  const inline = env.ACCORD_INDICATOR_KEY?.trim();
+  return inline ? inline : undefined;
+}
+
+/**
  * Applies defaults, checks values and loads or creates the secret and operator-token files.
  * Throws AccordError('CONFIG_INVALID') naming the offending field.
  */
 export function resolveNodeConfig(c: NodeConfig): ResolvedNodeConfig {
   if (typeof c.id !== 'string' || !ID_RE.test(c.id)) throw invalid('id', 'The node id must be 1–64 letters, digits, "-" or "_", starting with a letter or digit.');
   if (c.operatorToken !== undefined && c.operatorToken.length < 16) throw invalid('operatorToken', 'The operator token must be at least 16 characters.');
-  if (c.secret !== undefined && c.secret.length < 16) throw invalid('secret', 'The indicator secret must be at least 16 characters.');
+  if (c.secret !== undefined && c.secret.length < 16) throw invalid('secret', 'The node secret must be at least 16 characters.');
+  if (c.indicatorKey !== undefined && (typeof c.indicatorKey !== 'string' || c.indicatorKey.length < MIN_KEY_LENGTH)) {
+    throw invalid('indicatorKey', `The indicator key must be at least ${MIN_KEY_LENGTH} characters.`);
+  }
   const port = checkPort('port', c.port);
   const operatorPort = checkPort('operatorPort', c.operatorPort);
   const contributingTlp = checkContributingTlp(c.contributingTlp ?? DEFAULT_CONTRIBUTING_TLP);
@@ -116,6 +161,7 @@ export function resolveNodeConfig(c: NodeConfig): ResolvedNodeConfig {
     pgSchema: c.pgSchema,
     operatorToken: c.operatorToken ?? loadOrCreateSecretFile(join(dataDir, `${c.id}.operator-token`)),
     secret: c.secret ?? loadOrCreateSecretFile(join(dataDir, `${c.id}.secret`)),
+    ...(c.indicatorKey !== undefined ? { indicatorKey: c.indicatorKey } : {}),
     dataDir,
     seedFile: c.seedFile,
     contributingTlp,

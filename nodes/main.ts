@@ -13,7 +13,10 @@
  *   --db <path|postgres://…>   ACCORD_NODE_DB             database (./data/<id>.sqlite)
  *   --pg-schema <name>         ACCORD_NODE_PG_SCHEMA      PostgreSQL schema for the node's tables
  *   --operator-token <token>   ACCORD_NODE_OPERATOR_TOKEN operator bearer token (generated into ./data/<id>.operator-token)
- *   --secret <secret>          ACCORD_NODE_SECRET         indicator HMAC key (generated into ./data/<id>.secret)
+ *   --secret <secret>          ACCORD_NODE_SECRET         node secret (generated into ./data/<id>.secret)
+ *   --indicator-key-file <f>   ACCORD_INDICATOR_KEY_FILE, or ACCORD_INDICATOR_KEY (the key itself)
+ *                                                        the federation's indicator key; without it
+ *                                                        indicator filters are refused
  *   --data-dir <dir>           ACCORD_NODE_DATA_DIR       folder for defaults (./data)
  *   --seed-file <file>         ACCORD_NODE_SEED_FILE      NodeDataset JSON seeded once into an empty database
  *   --contributing-tlp <list>  ACCORD_NODE_CONTRIBUTING_TLP  comma-separated subset of CLEAR,GREEN,AMBER
@@ -30,7 +33,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { TlpLevel } from '../schema/contract/dataset.js';
 import { isAccordError } from '../schema/errors.js';
 import { createNode, defaultLogger } from './app.js';
-import type { NodeConfig } from './config.js';
+import { indicatorKeyFrom, type NodeConfig } from './config.js';
 
 function rho(value: string): number {
   const n = Number(value);
@@ -56,7 +59,8 @@ const program = new Command()
   .option('--db <db>', 'SQLite file or postgres:// URL', env.ACCORD_NODE_DB)
   .option('--pg-schema <name>', 'PostgreSQL schema for the node tables', env.ACCORD_NODE_PG_SCHEMA)
   .option('--operator-token <token>', 'operator API bearer token', env.ACCORD_NODE_OPERATOR_TOKEN)
-  .option('--secret <secret>', 'indicator HMAC key', env.ACCORD_NODE_SECRET)
+  .option('--secret <secret>', 'node secret (pseudonyms; indicator hashes without an indicator key)', env.ACCORD_NODE_SECRET)
+  .option('--indicator-key-file <file>', "the federation's indicator key, shared with the gateway (env ACCORD_INDICATOR_KEY / ACCORD_INDICATOR_KEY_FILE)")
   .option('--data-dir <dir>', 'folder for the default database and secrets', env.ACCORD_NODE_DATA_DIR)
   .option('--seed-file <file>', 'NodeDataset JSON seeded once into an empty database', env.ACCORD_NODE_SEED_FILE)
   .option('--contributing-tlp <list>', 'comma-separated TLP levels that may contribute', env.ACCORD_NODE_CONTRIBUTING_TLP)
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
     pgSchema?: string;
     operatorToken?: string;
     secret?: string;
+    indicatorKeyFile?: string;
     dataDir?: string;
     seedFile?: string;
     contributingTlp?: string;
@@ -98,6 +103,16 @@ async function main(): Promise<void> {
     return;
   }
   const logger = defaultLogger(id, o.logLevel);
+  let indicatorKey: string | undefined;
+  try {
+    indicatorKey = indicatorKeyFrom(o.indicatorKeyFile, env);
+  } catch (e) {
+    if (isAccordError(e)) logger.fatal({ code: e.code, details: e.details }, e.message);
+    else logger.fatal({ err: e }, 'node failed to start');
+    logger.flush();
+    process.exitCode = 1;
+    return;
+  }
   const config: NodeConfig = {
     id,
     host: o.host,
@@ -108,6 +123,7 @@ async function main(): Promise<void> {
     pgSchema: o.pgSchema,
     operatorToken: o.operatorToken,
     secret: o.secret,
+    indicatorKey,
     dataDir: o.dataDir,
     seedFile: o.seedFile,
     contributingTlp: o.contributingTlp?.split(',').map((s) => s.trim()).filter(Boolean) as TlpLevel[] | undefined,

@@ -37,6 +37,10 @@ export const ERROR_CATALOG = {
   NO_NODES: { status: 503, summary: 'No admitted node could contribute to the query.' },
   CONFIG_INVALID: { status: 500, summary: 'A configuration file is missing or malformed.' },
   ENTITY_FETCH_REFUSED: { status: 400, summary: 'The nodes subgraph does not resolve entities; entity fetches are never scattered.' },
+  INDICATORS_UNAVAILABLE: {
+    status: 409,
+    summary: 'A node cannot match indicator filters: it has no federation indicator key, or its stored indicators were hashed under another key.',
+  },
 
   // --- reserved for access control and budgets ---
   UNAUTHENTICATED: { status: 401, summary: 'Missing, expired or invalid credentials.' },

@@ -8,6 +8,8 @@
  * Before any process starts it makes sure the data folder holds (creating what is missing, never
  * overwriting): the development token issuer (`dev-issuer.jwk`, `dev-jwks.json`), the gateway's
  * grant signing key (`gateway-signing.jwk`) and its public JWKS for the nodes (`gateway.jwks.json`),
+ * the federation's indicator key shared by the gateway and every node (`indicator.key`: indicator
+ * values are hashed under it at import, and indicator filters are matched with it),
  * and the demo access configuration (`members.json`, `policies.cedar`, `budgets.json`). Edit those
  * and send the gateway SIGHUP to reload them.
  *
@@ -23,6 +25,7 @@
  *   --fresh                                         delete the demo databases (nodes, gateway ledger) and bundles first
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -133,11 +136,11 @@ async function shutdown(code: number): Promise<never> {
  * the import succeeded; the bundle is deleted then (it is regenerated whenever a database is missing).
  * Rejects with the CLI's error output otherwise.
  */
-async function importBundle(id: string, dataDir: string, bundle: string): Promise<void> {
+async function importBundle(id: string, dataDir: string, bundle: string, indicatorKeyFile: string): Promise<void> {
   const db = join(dataDir, `${id}.sqlite`);
   const work = `${db}.importing`;
   for (const f of [work, `${work}-wal`, `${work}-shm`]) rmSync(f, { force: true });
-  const child = spawn(process.execPath, [NODE_CLI, '--id', id, '--data-dir', dataDir, '--db', work, '--quiet', 'import', '--no-progress', bundle], {
+  const child = spawn(process.execPath, [NODE_CLI, '--id', id, '--data-dir', dataDir, '--db', work, '--indicator-key-file', indicatorKeyFile, '--quiet', 'import', '--no-progress', bundle], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: process.env,
   });
@@ -204,6 +207,13 @@ async function main(): Promise<void> {
   const membersFile = writeIfAbsent(join(dataDir, 'members.json'), `${JSON.stringify(DEMO_MEMBERS, null, 2)}\n`);
   const policiesFile = writeIfAbsent(join(dataDir, 'policies.cedar'), DEMO_POLICIES);
   const budgetsFile = writeIfAbsent(join(dataDir, 'budgets.json'), `${JSON.stringify(DEMO_BUDGETS, null, 2)}\n`);
+  const indicatorKeyFile = join(dataDir, 'indicator.key');
+  const newIndicatorKey = !existsSync(indicatorKeyFile);
+  if (newIndicatorKey) writeFileSync(indicatorKeyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  const importedBefore = DEMO_NODES.filter((n) => existsSync(join(dataDir, `${n.id}.sqlite`)));
+  if (newIndicatorKey && importedBefore.length > 0) {
+    console.log(`A new indicator key was generated, but ${importedBefore.map((n) => n.id).join(', ')} hold indicators hashed before it existed: their nodes will refuse indicator filters. Run with --fresh to re-import.`);
+  }
 
   // A node's database exists only once its bundle was imported completely.
   const needImport = DEMO_NODES.filter((n) => !existsSync(join(dataDir, `${n.id}.sqlite`)));
@@ -217,7 +227,7 @@ async function main(): Promise<void> {
     console.log(`${objects.toLocaleString('en')} objects in ${((Date.now() - t0) / 1000).toFixed(1)} s.`);
     const t1 = Date.now();
     process.stdout.write(`Importing them with accord-node import… `);
-    await Promise.all(needImport.map((n) => importBundle(n.id, dataDir, join(seedDir, `${n.id}.stix.json`))));
+    await Promise.all(needImport.map((n) => importBundle(n.id, dataDir, join(seedDir, `${n.id}.stix.json`), indicatorKeyFile)));
     console.log(`done in ${((Date.now() - t1) / 1000).toFixed(1)} s.`);
   }
 
@@ -234,6 +244,7 @@ async function main(): Promise<void> {
       '--db', join(dataDir, `${n.id}.sqlite`),
       '--gateway-jwks', grantJwks,
       '--member-cap-rho', String(NODE_MEMBER_CAP_RHO),
+      '--indicator-key-file', indicatorKeyFile,
     ];
     return { spec: n, ...launch(n.id, NODE_MAIN, args) };
   });
@@ -253,6 +264,7 @@ async function main(): Promise<void> {
     '--jwks-file', issuer.jwksFile,
     '--signing-key', signingKey,
     '--signing-jwks-out', grantJwks,
+    '--indicator-key-file', indicatorKeyFile,
   ]);
   const gw = await gateway.ready;
   const tokens = await Promise.all(DEMO_MEMBERS.map(async (m) => ({ member: m, token: await mintToken({ key: issuer.keyFile, member: m.id, ttlSeconds: TOKEN_TTL_SECONDS }) })));

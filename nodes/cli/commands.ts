@@ -7,10 +7,11 @@ import { basename } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { TLP_LEVELS, type TlpLevel } from '../../schema/contract/dataset.js';
 import { isAccordError } from '../../schema/errors.js';
-import { resolveNodeConfig, type ResolvedNodeConfig } from '../config.js';
+import { indicatorKeyFrom, resolveNodeConfig, type ResolvedNodeConfig } from '../config.js';
 import { DEFAULT_CONTRIBUTING_TLP, NEVER_CONTRIBUTING_TLP } from '../contribution/policy.js';
 import { recentContributions } from '../contribution/log.js';
-import { isPostgresUrl, openNodeOrm, type NodeOrm } from '../db/orm.js';
+import { claimIndicatorKey, indicatorKeyId, knexAccess } from '../db/indicator-key.js';
+import { dialectOf, isPostgresUrl, knexOf, openNodeOrm, type NodeOrm } from '../db/orm.js';
 import { nodeStats } from '../db/stats.js';
 import {
   DEFAULT_SEVERITY,
@@ -64,6 +65,7 @@ interface GlobalOptions {
   dataDir?: string;
   pgSchema?: string;
   secret?: string;
+  indicatorKeyFile?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -91,8 +93,10 @@ function config(g: GlobalOptions, env: NodeJS.ProcessEnv, writes: boolean, contr
   if (!id) throw new ExitError(EXIT.USAGE, 'error: --id (or ACCORD_NODE_ID) is required');
   const placeholder = 'read-only-command-placeholder';
   try {
+    const indicatorKey = writes ? indicatorKeyFrom(g.indicatorKeyFile, env) : undefined;
     return resolveNodeConfig({
       id,
+      ...(indicatorKey !== undefined ? { indicatorKey } : {}),
       db: g.db ?? env.ACCORD_NODE_DB,
       dataDir: g.dataDir ?? env.ACCORD_NODE_DATA_DIR,
       pgSchema: g.pgSchema ?? env.ACCORD_NODE_PG_SCHEMA,
@@ -181,7 +185,8 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     .option('--db <db>', 'SQLite file or postgres:// URL (env ACCORD_NODE_DB; default <data-dir>/<id>.sqlite)')
     .option('--data-dir <dir>', 'folder of the default database and secrets (env ACCORD_NODE_DATA_DIR; default ./data)')
     .option('--pg-schema <name>', 'PostgreSQL schema of the node tables (env ACCORD_NODE_PG_SCHEMA)')
-    .option('--secret <secret>', 'node secret: key of pseudonyms and indicator hashes (env ACCORD_NODE_SECRET; default <data-dir>/<id>.secret)')
+    .option('--secret <secret>', 'node secret: key of pseudonyms, and of indicator hashes without an indicator key (env ACCORD_NODE_SECRET; default <data-dir>/<id>.secret)')
+    .option('--indicator-key-file <file>', "the federation's indicator key: indicator values are hashed under it (env ACCORD_INDICATOR_KEY_FILE, or ACCORD_INDICATOR_KEY = the key itself)")
     .option('--json', 'print machine-readable JSON on stdout')
     .option('--quiet', 'print nothing but errors')
     .exitOverride()
@@ -201,13 +206,21 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
 
   program
     .command('init')
-    .description('create the data folder, the node secret and operator token, and the database (migrated)')
+    .description('create the data folder, the node secret and operator token, and the database (migrated); with an indicator key, record it for the imports to come')
     .action(async () => {
       const cfg = config(globals(), env, true);
       const orm = await openDb(cfg, false);
-      await orm.close(true);
-      json({ id: cfg.id, db: redact(cfg.db), dataDir: cfg.dataDir });
-      say(`Node ${cfg.id} is ready: database ${redact(cfg.db)}, data folder ${cfg.dataDir}.\n`);
+      try {
+        if (cfg.indicatorKey !== undefined) {
+          const key = cfg.indicatorKey;
+          await knexOf(orm).transaction((trx) => claimIndicatorKey(knexAccess(trx, dialectOf(orm)), key, cfg.secret));
+        }
+      } finally {
+        await orm.close(true);
+      }
+      const keyId = cfg.indicatorKey !== undefined ? indicatorKeyId(cfg.indicatorKey) : null;
+      json({ id: cfg.id, db: redact(cfg.db), dataDir: cfg.dataDir, indicatorKeyId: keyId });
+      say(`Node ${cfg.id} is ready: database ${redact(cfg.db)}, data folder ${cfg.dataDir}${keyId ? `, indicator key id ${keyId}` : ''}.\n`);
     });
 
   program
@@ -231,6 +244,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
             if (existsSync(file) && statSync(file).isDirectory()) throw Object.assign(new Error(`${file} is a directory`), { code: 'EISDIR' });
             const summary = await importFile(orm, file, {
               secret: cfg.secret,
+              ...(cfg.indicatorKey !== undefined ? { indicatorKey: cfg.indicatorKey } : {}),
               format: o.format,
               ...(o.unmarkedTlp ? { unmarkedTlp: o.unmarkedTlp } : {}),
               ...(o.defaultSeverity ? { defaultSeverity: o.defaultSeverity } : {}),
@@ -280,6 +294,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
           ['contribution requests logged', core.contributions],
         ]));
         say(`\nIncidents by TLP: ${TLP_LEVELS.map((l) => `${l} ${core.incidents.byTlp[l]}`).join(', ')}\n`);
+        say(`Indicator key id: ${core.indicatorKeyId ?? '(none recorded)'}\n`);
         if (Object.keys(ingest.objects).length > 0) say(`\nImported objects by type:\n${table([['type', 'count'], ...Object.entries(ingest.objects)])}`);
         if (Object.keys(ingest.held).length > 0) say(`\nIncidents held (not contributed): ${Object.entries(ingest.held).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
         if (ingest.imports.length > 0) {

@@ -38,6 +38,8 @@ export interface ContributionCell {
   key: string[];
   count: number;
   sum: number | null;
+  /** SEVERITY_SUM: kept rows with a disruption; null for the other measures. */
+  disrupted: number | null;
 }
 
 /** Orders keys element-wise by UTF-16 code units (the same order everywhere in the node). */

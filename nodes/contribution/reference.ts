@@ -5,13 +5,18 @@
  *
  * 1. rows: every incident passing the TLP rule and the filters, once per distinct key tuple (an
  *    incident with two matching exploits is in two EXPLOIT groups; null regions are not grouped);
+ *    VINTAGE keys are the distinct vintage buckets of the incident's exploited vulnerabilities with a
+ *    disclosure date (only the listed CVEs when an exploits filter is given); an indicators filter
+ *    keeps incidents carrying an indicator whose keyed hash is listed;
  * 2. per (organisation, group): all rows, or for sums a uniformly random ≤ L∞ of them, each value
  *    clamped and rounded to the grid;
  * 3. per organisation: a uniformly random ≤ L0 of its groups;
- * 4. per group: Σ min(rows, L∞) for counts (L∞ = 1 for ORGANISATIONS), Σ kept rows and Σ grid
- *    units for sums; `units` = organisations kept.
+ * 4. per group: Σ min(rows, L∞) for counts (L∞ = 1 for ORGANISATIONS), Σ kept rows, Σ grid units
+ *    and Σ kept rows with a disruption for sums; `units` = organisations kept.
  */
-import type { ContributionGroup, ContributionRequest, Dimension } from '../../schema/contract/contribution.js';
+import { vintageBucket, type ContributionGroup, type ContributionRequest, type Dimension } from '../../schema/contract/contribution.js';
+import { indicatorHash, normaliseIndicator } from '../../schema/contract/indicator.js';
+import { AccordError } from '../../schema/errors.js';
 import type { ExploitRecord, IncidentRecord, NodeDataset, TlpLevel } from '../../schema/contract/dataset.js';
 import { isoMonth, isoWeek } from '../../schema/contract/calendar.js';
 import { m49RegionLookup, type RegionLookup } from '../db/regions.js';
@@ -25,6 +30,11 @@ export interface ReferenceOptions {
   contributingTlp?: readonly TlpLevel[];
   /** Randomness for the random choices (default: the privacy core's CSPRNG-backed entropy). */
   entropy?: Entropy;
+  /**
+   * The indicator key the dataset's plain indicator values are hashed under to meet an indicators
+   * filter (the node's: its indicator key, else its secret). Required for such a filter.
+   */
+  indicatorKey?: string | Buffer;
 }
 
 const isVulnerability = (e: ExploitRecord): boolean => e.cve !== undefined && e.cve !== null && (e.kind === 'zero-day' || e.kind === 'n-day');
@@ -43,7 +53,40 @@ function linkValues(d: 'EXPLOIT' | 'TOOL' | 'ACTOR', inc: IncidentRecord, exploi
   return [...out];
 }
 
+/** Whole days from `from` to `to` (both `YYYY-MM-DD`). */
+function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
+
+/** The distinct vintage buckets of an incident's dated vulnerabilities (only `cves`, when given). */
+function vintageValues(inc: IncidentRecord, exploits: Map<string, ExploitRecord>, cves: readonly string[] | undefined): string[] {
+  const out = new Set<string>();
+  for (const id of inc.exploits) {
+    const e = exploits.get(id)!;
+    if (e.disclosed === undefined || e.disclosed === null || (e.kind !== 'zero-day' && e.kind !== 'n-day')) continue;
+    if (cves !== undefined && !(e.cve !== undefined && e.cve !== null && cves.includes(e.cve))) continue;
+    out.add(vintageBucket(daysBetween(e.disclosed, inc.date)));
+  }
+  return [...out];
+}
+
 const LINK_FILTER = { EXPLOIT: 'exploits', TOOL: 'tools', ACTOR: 'actors' } as const;
+
+/**
+ * For an indicators filter: whether an incident carries one of the listed hashes, its plain values
+ * normalised and hashed under `key`. Undefined without a filter. Throws
+ * AccordError('INDICATORS_UNAVAILABLE') for a filter without a key, like a node without one.
+ */
+function indicatorMatcher(hashes: readonly string[] | undefined, key: string | Buffer | undefined): ((inc: IncidentRecord) => boolean) | undefined {
+  if (hashes === undefined) return undefined;
+  if (key === undefined) throw new AccordError('INDICATORS_UNAVAILABLE', 'An indicators filter needs the indicator key the values are hashed under.', { reason: 'no-key' });
+  const wanted = new Set(hashes);
+  return (inc) =>
+    inc.indicators.some((x) => {
+      const v = normaliseIndicator(x.type, x.value);
+      return v !== undefined && wanted.has(indicatorHash(key, x.type, v));
+    });
+}
 
 /** Kept cells of the reference bounding, sorted by organisation then key. */
 export function referenceCells(dataset: NodeDataset, request: ContributionRequest, opts: ReferenceOptions = {}): ContributionCell[] {
@@ -57,9 +100,10 @@ export function referenceCells(dataset: NodeDataset, request: ContributionReques
   const exploits = new Map(dataset.exploits.map((e) => [e.id, e]));
   const actors = new Map(dataset.actors.map((a) => [a.id, a.name]));
   const clamp = req.bounds.clamp;
+  const carriesIndicator = indicatorMatcher(f.indicators, opts.indicatorKey);
 
-  // org → key string → { key, values }
-  const cells = new Map<string, Map<string, { key: string[]; values: number[] }>>();
+  // org → key string → { key, rows }
+  const cells = new Map<string, Map<string, { key: string[]; rows: { value: number; disrupted: boolean }[] }>>();
   for (const inc of dataset.incidents) {
     if (!allowedTlp.has(inc.tlp)) continue;
     if (f.from !== undefined && inc.date < f.from) continue;
@@ -76,6 +120,7 @@ export function referenceCells(dataset: NodeDataset, request: ContributionReques
       if (list !== undefined && !linkValues(d, inc, exploits, actors).some((v) => list.includes(v))) excluded = true;
     }
     if (excluded) continue;
+    if (carriesIndicator && !carriesIndicator(inc)) continue;
 
     const perDim: string[][] = req.groupBy.map((d: Dimension) => {
       switch (d) {
@@ -86,6 +131,7 @@ export function referenceCells(dataset: NodeDataset, request: ContributionReques
         case 'WEEK': return [isoWeek(inc.date)];
         case 'MONTH': return [isoMonth(inc.date)];
         case 'TLP': return [inc.tlp];
+        case 'VINTAGE': return vintageValues(inc, exploits, f.exploits);
         default: {
           const list = f[LINK_FILTER[d]];
           const values = linkValues(d, inc, exploits, actors);
@@ -95,14 +141,14 @@ export function referenceCells(dataset: NodeDataset, request: ContributionReques
     });
     let tuples: string[][] = [[]];
     for (const values of perDim) tuples = tuples.flatMap((t) => values.map((v) => [...t, v]));
-    const value = clamp ? gridUnits(inc.severity, clamp) : 0;
+    const row = { value: clamp ? gridUnits(inc.severity, clamp) : 0, disrupted: inc.disruption };
     for (const key of tuples) {
       let byKey = cells.get(inc.organisation);
       if (!byKey) cells.set(inc.organisation, (byKey = new Map()));
       const ks = JSON.stringify(key);
       let cell = byKey.get(ks);
-      if (!cell) byKey.set(ks, (cell = { key, values: [] }));
-      cell.values.push(value);
+      if (!cell) byKey.set(ks, (cell = { key, rows: [] }));
+      cell.rows.push(row);
     }
   }
 
@@ -111,10 +157,10 @@ export function referenceCells(dataset: NodeDataset, request: ContributionReques
   for (const [org, byKey] of cells) {
     for (const cell of shuffle(entropy, [...byKey.values()]).slice(0, L0)) {
       if (clamp) {
-        const kept = shuffle(entropy, [...cell.values]).slice(0, Linf);
-        out.push({ org, key: cell.key, count: kept.length, sum: kept.reduce((a, b) => a + b, 0) });
+        const kept = shuffle(entropy, [...cell.rows]).slice(0, Linf);
+        out.push({ org, key: cell.key, count: kept.length, sum: kept.reduce((a, r) => a + r.value, 0), disrupted: kept.filter((r) => r.disrupted).length });
       } else {
-        out.push({ org, key: cell.key, count: Math.min(cell.values.length, Linf), sum: null });
+        out.push({ org, key: cell.key, count: Math.min(cell.rows.length, Linf), sum: null, disrupted: null });
       }
     }
   }
@@ -131,9 +177,12 @@ export function referenceContribution(dataset: NodeDataset, request: Contributio
     const g = groups.get(ks);
     if (g) {
       g.count += c.count;
-      if (sum) g.sum = (g.sum ?? 0) + (c.sum ?? 0);
+      if (sum) {
+        g.sum = (g.sum ?? 0) + (c.sum ?? 0);
+        g.disrupted = (g.disrupted ?? 0) + (c.disrupted ?? 0);
+      }
     } else {
-      groups.set(ks, { key: c.key, count: c.count, sum: sum ? c.sum : null });
+      groups.set(ks, { key: c.key, count: c.count, sum: sum ? c.sum : null, disrupted: sum ? c.disrupted : null });
     }
   }
   const units = new Set(cells.map((c) => c.org)).size;

@@ -37,7 +37,7 @@ export async function runValidatedContribution(orm: NodeOrm, req: ValidatedReque
   for (const row of rows) {
     if (row.cnt === null || row.cnt === undefined) continue; // no group by and nothing kept
     units = toNumber(row.units);
-    groups.push({ key: keysOf(row, stmt.dims), count: toNumber(row.cnt), sum: sum ? toNumber(row.sm) : null });
+    groups.push({ key: keysOf(row, stmt.dims), count: toNumber(row.cnt), sum: sum ? toNumber(row.sm) : null, disrupted: sum ? toNumber(row.ds) : null });
   }
   groups.sort((a, b) => compareKeys(a.key, b.key));
   return { units, groups };
@@ -46,7 +46,8 @@ export async function runValidatedContribution(orm: NodeOrm, req: ValidatedReque
 /**
  * Computes this node's bounded partial aggregates for `request` in one parameterised SQL statement.
  * Throws AccordError('INVALID_QUERY' | 'INVALID_BOUNDS') for a malformed request (see
- * validateContributionRequest); database errors propagate.
+ * validateContributionRequest); database errors propagate. Whether indicator hashes may be matched
+ * at all is the service's check (`indicator-access.ts`), not this function's.
  */
 export async function runContribution(orm: NodeOrm, request: ContributionRequest, opts: RunOptions = {}): Promise<ContributionResult> {
   return runValidatedContribution(orm, validateContributionRequest(request), opts);
@@ -63,6 +64,6 @@ export async function runContributionCells(orm: NodeOrm, request: ContributionRe
   const rows = await queryRows<Record<string, unknown>>(knexOf(orm), dialect, stmt.sql, stmt.params);
   const sum = req.bounds.clamp !== undefined;
   return rows
-    .map((row) => ({ org: String(row.org), key: keysOf(row, stmt.dims), count: toNumber(row.cnt), sum: sum ? toNumber(row.sm) : null }))
+    .map((row) => ({ org: String(row.org), key: keysOf(row, stmt.dims), count: toNumber(row.cnt), sum: sum ? toNumber(row.sm) : null, disrupted: sum ? toNumber(row.ds) : null }))
     .sort((a, b) => (a.org < b.org ? -1 : a.org > b.org ? 1 : compareKeys(a.key, b.key)));
 }

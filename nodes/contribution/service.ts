@@ -8,6 +8,7 @@ import type { TlpLevel } from '../../schema/contract/dataset.js';
 import { AccordError, isAccordError } from '../../schema/errors.js';
 import type { NodeOrm } from '../db/orm.js';
 import { allowAllGuard, type ContributionGuard } from './guard.js';
+import { IndicatorAccess } from './indicator-access.js';
 import { appendContributionLog } from './log.js';
 import { DEFAULT_CONTRIBUTING_TLP } from './policy.js';
 import { runValidatedContribution } from './run.js';
@@ -18,6 +19,10 @@ export interface ContributionServiceOptions {
   nodeId: string;
   guard?: ContributionGuard;
   contributingTlp?: readonly TlpLevel[];
+  /** The federation's indicator key; without it indicator filters are refused (INDICATORS_UNAVAILABLE). */
+  indicatorKey?: string | Buffer;
+  /** The node secret, the key of indicator hashes stored before key ids were recorded. */
+  nodeSecret?: string | Buffer;
 }
 
 export interface CallContext {
@@ -40,6 +45,7 @@ export class ContributionService {
   private readonly nodeId: string;
   private readonly guard: ContributionGuard;
   private readonly contributingTlp: readonly TlpLevel[];
+  private readonly indicators: IndicatorAccess;
   /** Called after every request (answered or refused), e.g. for logging. */
   onOutcome?: (o: ContributionOutcome) => void;
 
@@ -48,12 +54,14 @@ export class ContributionService {
     this.nodeId = opts.nodeId;
     this.guard = opts.guard ?? allowAllGuard;
     this.contributingTlp = opts.contributingTlp ?? DEFAULT_CONTRIBUTING_TLP;
+    this.indicators = new IndicatorAccess({ orm: opts.orm, indicatorKey: opts.indicatorKey, nodeSecret: opts.nodeSecret });
   }
 
   /**
    * Answers one request and records it in the contribution log. Throws AccordError:
-   * INVALID_QUERY / INVALID_BOUNDS for malformed requests, whatever the guard throws to refuse, and
-   * INTERNAL (message without detail) for database failures.
+   * INVALID_QUERY / INVALID_BOUNDS for malformed requests, INDICATORS_UNAVAILABLE for an indicators
+   * filter this node cannot match (checked before the guard, so nothing is charged), whatever the
+   * guard throws to refuse, and INTERNAL (message without detail) for database failures.
    */
   async contribute(raw: ContributionRequest, call: CallContext = {}): Promise<Contribution> {
     const started = performance.now();
@@ -65,6 +73,7 @@ export class ContributionService {
     let failure: unknown;
     try {
       validated = validateContributionRequest(raw);
+      if (validated.filter.indicators !== undefined) await this.indicators.check();
       await this.guard.admit(validated, { nodeId: this.nodeId, requestId, grant: grantPresent ? call.grant : undefined, raw });
       const result = await runValidatedContribution(this.orm, validated, { contributingTlp: this.contributingTlp });
       groupsReturned = result.groups.length;

@@ -6,15 +6,15 @@
  * Shape (k = the group-by keys, org = the privacy unit):
  *   base   — one row per (incident, distinct key tuple) passing the filters and the TLP rule
  *   picked — sums only: a random ≤ L∞ rows per (org, k) via ROW_NUMBER() OVER (PARTITION BY org, k ORDER BY random())
- *   cells  — per (org, k): row count n (and clamped grid-unit sum s)
+ *   cells  — per (org, k): row count n (and, for sums, clamped grid-unit sum s and disrupted rows dd)
  *   ranked — ROW_NUMBER() OVER (PARTITION BY org ORDER BY random()) = pr: a random order of the org's groups
- *   result — per k over cells with pr ≤ L0: Σ min(n, L∞) (counts) or Σ n, Σ s (sums), and the number of
- *            distinct orgs kept (every kept org has exactly one cell with pr = 1)
+ *   result — per k over cells with pr ≤ L0: Σ min(n, L∞) (counts) or Σ n, Σ s, Σ dd (sums), and the
+ *            number of distinct orgs kept (every kept org has exactly one cell with pr = 1)
  */
 import type { TlpLevel } from '../../schema/contract/dataset.js';
 import type { Dialect } from '../db/orm.js';
 import type { SqlParam } from '../db/sql.js';
-import { FILTER_OF_DIMENSION, INCIDENT_DIMENSIONS, LINK_DIMENSIONS, isLinkDimension, type LinkDimension, type LinkSpec } from './dimensions.js';
+import { FILTER_OF_DIMENSION, INCIDENT_DIMENSIONS, LINK_DIMENSIONS, isLinkDimension, type LinkSpec } from './dimensions.js';
 import { gridUnits } from './grid.js';
 import { isSumMeasure, type ValidatedFilter, type ValidatedRequest } from './validate.js';
 
@@ -26,8 +26,8 @@ export interface ContributionStatement {
 }
 
 /**
- * `groups`: one row per group (`k0…`, `cnt`, `sm`, `units`).
- * `cells`: one row per kept (organisation, group) cell (`org` = organisation ref, `k0…`, `cnt`, `sm`) —
+ * `groups`: one row per group (`k0…`, `cnt`, `sm`, `ds`, `units`).
+ * `cells`: one row per kept (organisation, group) cell (`org` = organisation ref, `k0…`, `cnt`, `sm`, `ds`) —
  * for tests and audits of the bounding; never served.
  */
 export type StatementOutput = 'groups' | 'cells';
@@ -72,7 +72,7 @@ export function buildContributionStatement(
   for (const d of dims) {
     if (isLinkDimension(d)) {
       const spec = LINK_DIMENSIONS[d];
-      keyExprs.push(`${spec.alias}."${spec.keyColumn}"`);
+      keyExprs.push(spec.key(spec.alias, dialect));
     } else {
       keyExprs.push(`i."${INCIDENT_DIMENSIONS[d].column}"`);
     }
@@ -85,6 +85,7 @@ export function buildContributionStatement(
       `, case i."severity" ${[1, 2, 3, 4, 5].map((s) => `when ${s} then cast(? as bigint)`).join(' ')} end as "v"`,
       ...[1, 2, 3, 4, 5].map((s) => gridUnits(s, clamp)),
     );
+    select.add(', case when i."disruption" then 1 else 0 end as "dis"');
   }
 
   // --- joins for link dimensions in the group-by ---
@@ -94,8 +95,8 @@ export function buildContributionStatement(
     const l = `${spec.alias}_l`;
     joins.add(` join "${spec.link}" ${l} on ${l}."incident_id" = i."id"`);
     joins.add(` join "${spec.target}" ${spec.alias} on ${spec.alias}."id" = ${l}."${spec.linkColumn}" and ${linkCondition(spec, spec.alias)}`);
-    const values = f[FILTER_OF_DIMENSION[d]];
-    if (values !== undefined) joins.add(' and ').inList(`${spec.alias}."${spec.keyColumn}"`, values);
+    const values = f[spec.filter.list];
+    if (values !== undefined) joins.add(' and ').inList(`${spec.alias}."${spec.filter.column}"`, values);
   }
 
   // --- where ---
@@ -111,15 +112,18 @@ export function buildContributionStatement(
   for (const d of dims) {
     if (!isLinkDimension(d) && INCIDENT_DIMENSIONS[d].nullable) conds.push(new Fragment().add(`i."${INCIDENT_DIMENSIONS[d].column}" is not null`));
   }
-  for (const d of ['EXPLOIT', 'TOOL', 'ACTOR'] as const satisfies readonly LinkDimension[]) {
-    const values = f[FILTER_OF_DIMENSION[d]];
-    if (values === undefined || dims.includes(d)) continue; // grouped link filters are applied on the join
+  for (const d of ['EXPLOIT', 'TOOL', 'ACTOR'] as const) {
     const spec = LINK_DIMENSIONS[d];
+    const values = f[spec.filter.list];
+    if (values === undefined || dims.includes(d)) continue; // grouped link filters are applied on the join
     const cond = new Fragment().add(
       `exists (select 1 from "${spec.link}" fl join "${spec.target}" ft on ft."id" = fl."${spec.linkColumn}" where fl."incident_id" = i."id" and ${linkCondition(spec, 'ft')} and `,
     );
-    cond.inList(`ft."${spec.keyColumn}"`, values).add(')');
+    cond.inList(`ft."${spec.filter.column}"`, values).add(')');
     conds.push(cond);
+  }
+  if (f.indicators !== undefined) {
+    conds.push(new Fragment().add('exists (select 1 from "indicator" fi where fi."incident_id" = i."id" and ').inList('fi."hash"', f.indicators).add(')'));
   }
   if (req.measure === 'DISRUPTION_COUNT') conds.push(new Fragment().add('i."disruption"'));
   const where = new Fragment().add(' where ');
@@ -138,24 +142,24 @@ export function buildContributionStatement(
   sql.add('with "base" as (').add(select.parts.join(''), ...select.params).add(' from "incident" i');
   sql.add(joins.parts.join(''), ...joins.params).add(where.parts.join(''), ...where.params).add(')');
   if (isSumMeasure(req.measure)) {
-    sql.add(`, "picked" as (select "org"${kc}, "v", row_number() over (partition by "org"${kc} order by random()) as "rr" from "base")`);
-    sql.add(`, "cells" as (select "org"${kc}, count(*) as "n", sum("v") as "s" from "picked" where "rr" <= ? group by "org"${kc})`, Linf);
+    sql.add(`, "picked" as (select "org"${kc}, "v", "dis", row_number() over (partition by "org"${kc} order by random()) as "rr" from "base")`);
+    sql.add(`, "cells" as (select "org"${kc}, count(*) as "n", sum("v") as "s", sum("dis") as "dd" from "picked" where "rr" <= ? group by "org"${kc})`, Linf);
   } else {
     sql.add(`, "cells" as (select "org"${kc}, count(*) as "n" from "base" group by "org"${kc})`);
   }
-  sql.add(`, "ranked" as (select "org"${kc}, "n"${isSumMeasure(req.measure) ? ', "s"' : ''}, row_number() over (partition by "org" order by random()) as "pr" from "cells")`);
+  sql.add(`, "ranked" as (select "org"${kc}, "n"${isSumMeasure(req.measure) ? ', "s", "dd"' : ''}, row_number() over (partition by "org" order by random()) as "pr" from "cells")`);
 
   const sum = isSumMeasure(req.measure);
   const cellCount = (n: string): string => (sum ? n : `${min}(${n}, ?)`);
   const countParams: SqlParam[] = sum ? [] : [Linf];
   if (output === 'groups') {
     sql.add(`select ${k}${keyAliases.length > 0 ? ', ' : ''}sum(${cellCount('"n"')}) as "cnt", `, ...countParams);
-    sql.add(sum ? 'sum("s") as "sm", ' : 'null as "sm", ');
+    sql.add(sum ? 'sum("s") as "sm", sum("dd") as "ds", ' : 'null as "sm", null as "ds", ');
     sql.add('sum(sum(case when "pr" = 1 then 1 else 0 end)) over () as "units" from "ranked" where "pr" <= ?', L0);
     if (keyAliases.length > 0) sql.add(` group by ${k}`);
   } else {
     sql.add(`select o."ref" as "org"${keyAliases.map((a) => `, r.${a}`).join('')}, ${cellCount('r."n"')} as "cnt", `, ...countParams);
-    sql.add(`${sum ? 'r."s"' : 'null'} as "sm" from "ranked" r join "organisation" o on o."id" = r."org" where r."pr" <= ?`, L0);
+    sql.add(`${sum ? 'r."s"' : 'null'} as "sm", ${sum ? 'r."dd"' : 'null'} as "ds" from "ranked" r join "organisation" o on o."id" = r."org" where r."pr" <= ?`, L0);
   }
   return { sql: sql.parts.join(''), params: sql.params, dims: dims.length };
 }

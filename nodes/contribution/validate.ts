@@ -7,17 +7,20 @@ import { DIMENSIONS, MEASURES, type ContributionFilter, type ContributionRequest
 import { AccordError } from '../../schema/errors.js';
 import { validateBounds as coreValidateBounds } from '../../schema/privacy/index.js';
 import { isIsoDate } from '../../schema/contract/calendar.js';
+import { isIndicatorHash } from '../../schema/contract/indicator.js';
 
 /** At most this many group-by dimensions. */
 export const MAX_DIMENSIONS = 4;
 /** At most this many values in one filter list. */
 export const MAX_FILTER_VALUES = 1000;
+/** At most this many indicator hashes in `filter.indicators`. */
+export const MAX_INDICATORS = 100;
 /** Largest |clamp bound| / 2^k, so that per-row grid units and their sums stay exact integers. */
 export const MAX_GRID_UNITS_PER_ROW = 2 ** 32;
 
 const FILTER_LISTS = ['countries', 'regions', 'subregions', 'sectors', 'exploits', 'tools', 'actors', 'tlp'] as const;
 type FilterList = (typeof FILTER_LISTS)[number];
-const FILTER_KEYS = new Set<string>([...FILTER_LISTS, 'from', 'to']);
+const FILTER_KEYS = new Set<string>([...FILTER_LISTS, 'indicators', 'from', 'to']);
 const MAX_VALUE_LENGTH = 255;
 
 /** A validated request: bounds resolved for the measure, filter lists deduplicated. */
@@ -29,7 +32,12 @@ export interface ValidatedRequest {
   bounds: ResolvedBounds;
 }
 
-export type ValidatedFilter = { [K in FilterList]?: string[] } & { from?: string; to?: string };
+export type ValidatedFilter = { [K in FilterList]?: string[] } & {
+  /** Indicator hashes (64 lower-case hex digits each), 1 to {@link MAX_INDICATORS}, deduplicated. */
+  indicators?: string[];
+  from?: string;
+  to?: string;
+};
 
 export interface ResolvedBounds {
   /** L0: groups per organisation. */
@@ -76,6 +84,16 @@ function validateFilter(raw: unknown): ValidatedFilter {
     }
     out[key] = [...new Set(list as string[])];
   }
+  const indicators = raw.indicators;
+  if (indicators !== undefined && indicators !== null) {
+    if (!Array.isArray(indicators) || indicators.length === 0 || indicators.length > MAX_INDICATORS) {
+      throw query(`Filter "indicators" must be a list of 1 to ${MAX_INDICATORS} indicator hashes.`, { field: 'filter.indicators' });
+    }
+    if (!indicators.every(isIndicatorHash)) {
+      throw query('Filter "indicators" holds a value that is not an indicator hash (64 lower-case hex digits).', { field: 'filter.indicators' });
+    }
+    out.indicators = [...new Set(indicators)];
+  }
   for (const key of ['from', 'to'] as const) {
     const v = raw[key];
     if (v === undefined || v === null) continue;
@@ -118,7 +136,7 @@ function validateBounds(raw: unknown, measure: Measure): ResolvedBounds {
  * Checks a contribution request and returns its validated form.
  * Throws AccordError('INVALID_QUERY') for a missing/overlong query id, an unknown measure, an unknown
  * or repeated dimension, more than {@link MAX_DIMENSIONS} dimensions, an unknown filter, malformed
- * filter values or an empty/bad date window; AccordError('INVALID_BOUNDS') for bounds the privacy
+ * filter values, an empty, overlong or malformed indicator list, or an empty/bad date window; AccordError('INVALID_BOUNDS') for bounds the privacy
  * core refuses (non-integer or out-of-range L0/L∞/k, clampLo > clampHi, …), a lone clamp bound, or a
  * sum without clamps.
  */

@@ -13,6 +13,7 @@ import { EntitySchema, type Rel } from '@mikro-orm/core';
 import type { ExploitKind, TlpLevel } from '../../schema/contract/dataset.js';
 import { INGEST_ENTITIES } from './ingest-entities.js';
 import { GRANT_ENTITIES } from './grant-entities.js';
+import { SETTING_ENTITIES } from './setting-entities.js';
 
 export interface Organisation {
   id: number;
@@ -223,4 +224,5 @@ export const NODE_ENTITIES = [
   ContributionLogSchema,
   ...INGEST_ENTITIES,
   ...GRANT_ENTITIES,
+  ...SETTING_ENTITIES,
 ] as const;

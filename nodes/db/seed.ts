@@ -6,6 +6,7 @@ import type { ActorRecord, ExploitRecord, IncidentRecord, NodeDataset, Organisat
 import { TLP_LEVELS } from '../../schema/contract/dataset.js';
 import { AccordError } from '../../schema/errors.js';
 import { isIsoDate, isoMonth, isoWeek } from '../../schema/contract/calendar.js';
+import { claimIndicatorKey, knexAccess } from './indicator-key.js';
 import { indicatorHash, normaliseIndicator } from './indicators.js';
 import { dialectOf, knexOf, type Dialect, type NodeOrm } from './orm.js';
 import { isSector as isReferenceSector } from '../../schema/reference/sectors.js';
@@ -14,8 +15,10 @@ import type { Knex } from '@mikro-orm/better-sqlite';
 import { exec, queryRows, type Executor, type SqlParam } from './sql.js';
 
 export interface SeedOptions {
-  /** Key of the indicator HMAC. */
+  /** The node secret: key of the indicator HMAC unless `indicatorKey` is given. */
   secret: string | Buffer;
+  /** The federation's indicator key: when given, indicator values are hashed under it instead. */
+  indicatorKey?: string | Buffer;
   /** Country → UN M49 region lookup (default: the public reference data). */
   regions?: RegionLookup;
   /**
@@ -108,6 +111,7 @@ interface Rows {
 /** Validates every record and turns it into insert rows; throws AccordError('INVALID_PARAMETER') at the first bad field. */
 function buildRows(dataset: NodeDataset, existing: Existing, opts: SeedOptions): Rows {
   const regions = opts.regions ?? m49RegionLookup;
+  const hashKey = opts.indicatorKey ?? opts.secret;
   const knownCountry = (c: unknown): c is string => typeof c === 'string' && COUNTRY_RE.test(c) && regions(c) !== undefined;
   const sectorOk = opts.isSector ?? isReferenceSector;
   const knownSector = (v: unknown): v is string => text(v) && sectorOk(v);
@@ -203,7 +207,7 @@ function buildRows(dataset: NodeDataset, existing: Existing, opts: SeedOptions):
       if (!text(ind?.type, 64)) throw invalid('indicator', r.id, 'indicators.type', 'must be a non-empty string of at most 64 characters');
       const value = typeof ind.value === 'string' ? normaliseIndicator(ind.type, ind.value) : undefined;
       if (value === undefined) throw invalid('indicator', r.id, 'indicators.value', 'is empty or malformed for its type');
-      rows.indicator.push([ind.type, value, indicatorHash(opts.secret, ind.type, value), id]);
+      rows.indicator.push([ind.type, value, indicatorHash(hashKey, ind.type, value), id]);
     }
   }
   return rows;
@@ -248,7 +252,9 @@ async function insertRows(trx: Executor, dialect: Dialect, table: string, column
  * Records may refer to organisations, exploits and actors of the dataset or already stored.
  * Throws AccordError('INVALID_PARAMETER') naming the record id and field of the first invalid record
  * (unknown country or sector, severity outside 1–5, unknown organisation/exploit/actor ref, bad date,
- * duplicate id, …); nothing is stored then. Driver errors also roll the whole dataset back.
+ * duplicate id, …); nothing is stored then. Throws AccordError('CONFIG_INVALID') when the node already
+ * stores indicators hashed under another key than this seed's (see `indicator-key.ts`). Driver errors
+ * also roll the whole dataset back.
  */
 export async function seedDataset(orm: NodeOrm, dataset: NodeDataset, opts: SeedOptions): Promise<SeedSummary> {
   const started = performance.now();
@@ -257,6 +263,7 @@ export async function seedDataset(orm: NodeOrm, dataset: NodeDataset, opts: Seed
   const rows = await knexOf(orm).transaction(async (trx) => {
     const existing = await loadExisting(trx, dialect);
     const built = buildRows(dataset, existing, opts);
+    await claimIndicatorKey(knexAccess(trx, dialect), opts.indicatorKey ?? opts.secret, opts.secret);
     await insertRows(trx, dialect, 'organisation', ['id', 'ref', 'sector', 'country'], built.organisation, maxParams);
     await insertRows(trx, dialect, 'exploit', ['id', 'ref', 'cve', 'name', 'kind', 'disclosed'], built.exploit, maxParams);
     await insertRows(trx, dialect, 'actor', ['id', 'ref', 'name', 'catalogued', 'country'], built.actor, maxParams);

@@ -1,6 +1,7 @@
 /** Row counts for the node operator (local only; never served to the federation). */
 import { TLP_LEVELS, type TlpLevel } from '../../schema/contract/dataset.js';
 import { dialectOf, knexOf, type NodeOrm } from './orm.js';
+import { knexAccess, readStoredIndicatorKey } from './indicator-key.js';
 import { queryRows } from './sql.js';
 
 export interface NodeStats {
@@ -10,6 +11,8 @@ export interface NodeStats {
   incidents: { total: number; byTlp: Record<TlpLevel, number> };
   indicators: { total: number; byTlp: Record<TlpLevel, number> };
   contributions: number;
+  /** Id of the key the stored indicator hashes were made with, as recorded at import (null: none recorded). */
+  indicatorKeyId: string | null;
 }
 
 function emptyByTlp(): Record<TlpLevel, number> {
@@ -37,5 +40,6 @@ export async function nodeStats(orm: NodeOrm): Promise<NodeStats> {
     incidents: await byTlp('select "tlp", count(*) as "n" from "incident" group by "tlp"'),
     indicators: await byTlp('select i."tlp" as "tlp", count(*) as "n" from "indicator" d join "incident" i on i."id" = d."incident_id" group by i."tlp"'),
     contributions: await count('contribution_log'),
+    indicatorKeyId: (await readStoredIndicatorKey(knexAccess(knex, dialect))).keyId,
   };
 }

@@ -37,6 +37,7 @@ export class ContributionFilterInput implements ContributionFilter {
   @Field(() => [String], { nullable: true }) tools?: string[];
   @Field(() => [String], { nullable: true }) actors?: string[];
   @Field(() => [String], { nullable: true }) tlp?: string[];
+  @Field(() => [String], { nullable: true }) indicators?: string[];
   @Field(() => String, { nullable: true }) from?: string;
   @Field(() => String, { nullable: true }) to?: string;
 }
@@ -64,6 +65,7 @@ export class ContributionGroupType implements ContributionGroup {
   @Field(() => [String]) key!: string[];
   @Field(() => Int) count!: number;
   @Field(() => Float, { nullable: true }) sum!: number | null;
+  @Field(() => Int, { nullable: true }) disrupted!: number | null;
 }
 
 @ObjectType('Contribution')

@@ -12,6 +12,7 @@ import type { TlpLevel } from '../../schema/contract/dataset.js';
 import { AccordError, isAccordError } from '../../schema/errors.js';
 import { dialectOf, knexOf, type NodeOrm } from '../db/orm.js';
 import { m49RegionLookup, type RegionLookup } from '../db/regions.js';
+import { claimIndicatorKey } from '../db/indicator-key.js';
 import { exec } from '../db/sql.js';
 import { readCsv } from './csv.js';
 import { countUnresolved, deriveIncidents } from './derive.js';
@@ -23,8 +24,13 @@ import { GraphStore } from './store.js';
 import { readStixBundle, type ReaderHooks } from './stix-reader.js';
 
 export interface ImportOptions {
-  /** The node secret: key of organisation pseudonyms and indicator hashes. */
+  /** The node secret: key of organisation pseudonyms and keyed STIX ids, and of indicator hashes unless `indicatorKey` is given. */
   secret: string | Buffer;
+  /**
+   * The federation's indicator key: when given, indicator values are hashed under it (so the node can
+   * answer indicator filters) instead of under the node secret. One store holds hashes under one key.
+   */
+  indicatorKey?: string | Buffer;
   /** Input format; `auto` (default) detects it from the content and the file name. */
   format?: IngestFormat | 'auto';
   /** TLP level of an incident whose own object carries no marking (default AMBER). */
@@ -107,8 +113,9 @@ function runParams(r: RunRecord, outcome: string, s: ImportSummary, finishedAt: 
 /**
  * Imports one input of a known format from a stream of bytes. Resolves with what the import did.
  * Throws AccordError('STIX_INVALID' | 'MISP_INVALID' | 'CSV_INVALID') for invalid input, naming where
- * (nothing is stored), AccordError('CONFIG_INVALID') for bad options; driver errors propagate (nothing
- * is stored either).
+ * (nothing is stored), AccordError('CONFIG_INVALID') for bad options or an indicator key other than
+ * the one the node's stored indicators were hashed under; driver errors propagate (nothing is stored
+ * either).
  */
 export async function importSource(
   orm: NodeOrm,
@@ -151,8 +158,9 @@ export async function importSource(
   try {
     await knexOf(orm).transaction(async (trx) => {
       const db = await SqlRunner.over(trx, dialect);
-      const store = new GraphStore(db, summary, { secret: opts.secret, now: startedAt });
+      const store = new GraphStore(db, summary, { indicatorKey: opts.indicatorKey ?? opts.secret, now: startedAt });
       await store.begin();
+      await claimIndicatorKey(db, opts.indicatorKey ?? opts.secret, opts.secret);
       const hooks: ReaderHooks = {
         emit: (batch: IngestObject[]) => store.write(batch),
         progress: () => progress('reading'),

@@ -29,7 +29,8 @@ const OBJECT_COLUMNS = [
 ] as const;
 
 export interface StoreOptions {
-  secret: string | Buffer;
+  /** Key of indicator hashes (the federation's indicator key, or the node secret). */
+  indicatorKey: string | Buffer;
   /** ISO time stamped on written rows. */
   now: string;
 }
@@ -118,7 +119,7 @@ export class GraphStore {
     for (const { id, o } of [...creates.values(), ...updates.values()]) {
       touched.push([id]);
       for (const e of o.edges ?? []) edges.push([id, e.kind, e.source, e.target, stixKey(e.source), stixKey(e.target)]);
-      for (const v of o.indicatorValues ?? []) values.push([id, v.type, v.value, indicatorHash(this.opts.secret, v.type, v.value)]);
+      for (const v of o.indicatorValues ?? []) values.push([id, v.type, v.value, indicatorHash(this.opts.indicatorKey, v.type, v.value)]);
       for (const p of o.pendingMarkings ?? []) pending.push([id, o.index, o.stixId, p.ref, stixKey(p.ref), p.field]);
       if (o.exploit) exploits.set(o.exploit.ref, [o.exploit.ref, o.exploit.cve, o.exploit.name, o.exploit.kind, o.exploit.disclosed]);
       if (o.actor) actors.set(o.actor.ref, [o.actor.ref, o.actor.name, o.actor.catalogued, o.actor.country]);

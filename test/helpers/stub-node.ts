@@ -116,7 +116,7 @@ export function honestContribution(node: string, planted: readonly PlantedCell[]
     if (!matches(c, request)) continue;
     const key = request.groupBy.map((d) => dimensionValue(d, c));
     const k = JSON.stringify(key);
-    const g = groups.get(k) ?? { key, count: 0, sum: null };
+    const g = groups.get(k) ?? { key, count: 0, sum: null, disrupted: null };
     g.count += c.count;
     groups.set(k, g);
   }

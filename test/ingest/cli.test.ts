@@ -130,4 +130,39 @@ describe.runIf(built)('accord-node CLI (compiled)', () => {
     expect(cfg.stderr).toMatch(/CONFIG_INVALID/);
     expect(run([...g, 'markings', '--contributing-tlp', 'RED']).code).toBe(4);
   });
+
+  it('--indicator-key-file: init records the key, import hashes under it, another key is refused with exit 4', () => {
+    const dir = tempDir('accord-cli-');
+    dirs.push(dir);
+    const key = join(dir, 'indicator.key');
+    const other = join(dir, 'other.key');
+    writeFileSync(key, 'federation-indicator-key-0123456789\n');
+    writeFileSync(other, 'another-federation-key-0123456789\n');
+    writeFileSync(join(dir, 'short.key'), 'short\n');
+    const g = ['--id', 'keyed', '--data-dir', dir];
+    const init = run([...g, '--indicator-key-file', key, '--json', 'init']);
+    expect(init.code, init.stderr).toBe(0);
+    const keyId = (JSON.parse(init.stdout) as { indicatorKeyId: string }).indicatorKeyId;
+    expect(keyId).toMatch(/^[0-9a-f]{16}$/);
+
+    const good = join(FIXTURES, 'stix-indicators-c2-coa.json');
+    // the option is accepted after the command too
+    const imp = run([...g, 'import', '--indicator-key-file', key, good]);
+    expect(imp.code, imp.stderr).toBe(0);
+    const stats = run([...g, '--json', 'stats']);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ indicatorKeyId: keyId });
+    expect(run([...g, 'stats']).stdout).toContain(`Indicator key id: ${keyId}`);
+
+    const refused = run([...g, '--indicator-key-file', other, 'import', good]);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/CONFIG_INVALID: .*another key/);
+    // the key itself in the environment, and an init under another key, are refused alike
+    expect(run([...g, 'import', good], { ACCORD_INDICATOR_KEY: 'another-federation-key-0123456789' }).code).toBe(4);
+    expect(run([...g, '--indicator-key-file', other, 'init']).code).toBe(4);
+    // the same key from the environment (file) goes on
+    expect(run([...g, 'import', good], { ACCORD_INDICATOR_KEY_FILE: key }).code).toBe(0);
+    // a short or missing key file is a configuration error
+    expect(run([...g, '--indicator-key-file', join(dir, 'short.key'), 'import', good]).code).toBe(4);
+    expect(run([...g, '--indicator-key-file', join(dir, 'missing.key'), 'import', good]).stderr).toMatch(/CONFIG_INVALID: The indicator key file cannot be read/);
+  });
 });

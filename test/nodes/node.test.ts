@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CONTRIBUTION_OPERATION, DIMENSIONS, GRANT_HEADER, type Contribution, type ContributionRequest } from '../../schema/contract/contribution.js';
 import { AccordError } from '../../schema/errors.js';
+import { indicatorHash, normaliseIndicator } from '../../schema/contract/indicator.js';
 import { createNode, type RunningNode } from '../../nodes/app.js';
 import { referenceContribution } from '../../nodes/contribution/reference.js';
 import type { ContributionGuard } from '../../nodes/contribution/guard.js';
@@ -85,6 +86,13 @@ describe('a running node (SQLite, real HTTP on 127.0.0.1)', () => {
     expect(body.data!.contribution).toEqual({ node: 'node-a', queryId: 'f1', units: expected.units, groups: expected.groups });
   });
 
+  it('refuses indicator filters with INDICATORS_UNAVAILABLE: it has no indicator key', async () => {
+    const request: ContributionRequest = { queryId: 'ind', measure: 'INCIDENTS', groupBy: ['SECTOR'], filter: { indicators: [indicatorHash('any-federation-key-0123', 'domain-name', 'evil.example')] }, bounds: { maxPartitions: 5, maxPerPartition: 5 } };
+    const { body } = await post(node, request, await granted('node-a', request));
+    expect(body.data).toBeNull();
+    expect(body.errors![0]!.extensions).toMatchObject({ code: 'INDICATORS_UNAVAILABLE', details: { reason: 'no-key' } });
+  });
+
   it('refuses malformed requests with catalog codes', async () => {
     const dup = await post(node, { queryId: 'q', measure: 'INCIDENTS', groupBy: ['COUNTRY', 'COUNTRY'], bounds: { maxPartitions: 1, maxPerPartition: 1 } });
     expect(dup.body.data).toBeNull();
@@ -148,6 +156,44 @@ describe('a running node (SQLite, real HTTP on 127.0.0.1)', () => {
     expect(log[1]).toMatchObject({ queryId: 'logged-1', outcome: 'ANSWERED', grantPresent: true, groupsReturned: 3, groupBy: ['TLP'] });
     expect((await operator(node, '/contributions?limit=0', TOKEN)).status).toBe(400);
     expect((await operator(node, '/contributions?limit=abc', TOKEN)).status).toBe(400);
+  });
+});
+
+describe('a node with the federation indicator key (SQLite, real HTTP on 127.0.0.1)', () => {
+  const dir = tempDir();
+  const KEY = 'federation-indicator-key-for-node-tests';
+  const data = makeDataset({ organisations: 12, incidents: 600, seed: 21, indicatorsPerIncident: 2 });
+  data.exploits.push({ id: 'CVE-2025-0002', cve: 'CVE-2025-0002', name: 'Spring bug', kind: 'zero-day', disclosed: '2025-02-15' });
+  data.incidents.forEach((inc, i) => {
+    if (i % 4 === 0) inc.exploits.push('CVE-2025-0002');
+  });
+  let node: RunningNode;
+
+  beforeAll(async () => {
+    const seedFile = join(dir, 'dataset.json');
+    writeFileSync(seedFile, JSON.stringify(data));
+    const gatewayJwks = (await gatewayKey).writeJwks(dir);
+    node = await createNode({ id: 'node-k', port: 0, operatorPort: 0, dataDir: dir, operatorToken: TOKEN, seedFile, gatewayJwks, memberCapRho: 1000, indicatorKey: KEY, logLevel: 'silent' });
+  });
+  afterAll(async () => {
+    await node?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers an indicators filter and VINTAGE × SECTOR sums with disrupted rows exactly like the reference', async () => {
+    const values = data.incidents.flatMap((i) => i.indicators).slice(0, 60);
+    const hashes = [...new Set(values.map((x) => indicatorHash(KEY, x.type, normaliseIndicator(x.type, x.value)!)))].slice(0, 100);
+    const requests: ContributionRequest[] = [
+      { queryId: 'k1', measure: 'INCIDENTS', groupBy: ['COUNTRY'], filter: { indicators: hashes }, bounds: { maxPartitions: 1000, maxPerPartition: 1000 } },
+      { queryId: 'k2', measure: 'SEVERITY_SUM', groupBy: ['VINTAGE', 'SECTOR'], bounds: { maxPartitions: 1000, maxPerPartition: 1000, clampLo: 1, clampHi: 5 } },
+    ];
+    for (const request of requests) {
+      const { body } = await post(node, request, await granted('node-k', request));
+      expect(body.errors).toBeUndefined();
+      const expected = referenceContribution(data, request, { indicatorKey: KEY });
+      expect(expected.groups.length).toBeGreaterThan(1);
+      expect(body.data!.contribution).toEqual({ node: 'node-k', queryId: request.queryId, units: expected.units, groups: expected.groups });
+    }
   });
 });
 
@@ -231,6 +277,12 @@ describe.runIf(builtMain)('node process (dist/nodes/main.js)', () => {
       expect(await exited).toBe(0);
       const both = run(['--insecure-no-grants', '--gateway-jwks', join(dir, 'k.json')]);
       expect(await new Promise<number | null>((resolve) => both.once('exit', (code) => resolve(code)))).toBe(1);
+      writeFileSync(join(dir, 'short.key'), 'short\n');
+      const shortKey = run(['--insecure-no-grants', '--indicator-key-file', join(dir, 'short.key')]);
+      let shortErr = '';
+      shortKey.stderr.on('data', (d: Buffer) => (shortErr += d.toString()));
+      expect(await new Promise<number | null>((resolve) => shortKey.once('exit', (code) => resolve(code)))).toBe(1);
+      expect(shortErr).toContain('indicatorKeyFile');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
@@ -289,6 +341,7 @@ describe('node lifecycle', () => {
       await expect(createNode({ id: 'n', operatorToken: 'short', dataDir: dir })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
       await expect(createNode({ id: 'n', operatorToken: TOKEN, dataDir: dir, contributingTlp: ['RED'] })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
       await expect(createNode({ id: 'n', operatorToken: TOKEN, dataDir: dir, port: 70_000 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+      await expect(createNode({ id: 'n', operatorToken: TOKEN, dataDir: dir, indicatorKey: 'short' })).rejects.toMatchObject({ code: 'CONFIG_INVALID', details: { field: 'indicatorKey' } });
       await expect(createNode({ id: 'n', operatorToken: TOKEN, dataDir: dir, memberCapRho: -1 })).rejects.toMatchObject({ code: 'CONFIG_INVALID', details: { field: 'memberCapRho' } });
       await expect(createNode({ id: 'n', operatorToken: TOKEN, dataDir: dir, grants: 'disabled', gatewayJwks: join(dir, 'k.json') })).rejects.toMatchObject({ code: 'CONFIG_INVALID', details: { field: 'grants' } });
       await expect(createNode({ id: 'n', operatorToken: TOKEN, dataDir: dir, gatewayJwks: join(dir, 'missing.jwks.json'), logLevel: 'silent' })).rejects.toMatchObject({ code: 'CONFIG_INVALID', details: { field: 'gatewayJwks' } });

@@ -83,6 +83,7 @@ describe('node subgraph schema', () => {
         'ContributionGroup.key',
         'ContributionGroup.count',
         'ContributionGroup.sum',
+        'ContributionGroup.disrupted',
       ].sort(),
     );
     // no entities: nothing can be fetched by key through _entities

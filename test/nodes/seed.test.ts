@@ -147,7 +147,7 @@ function suite(name: string, open: () => Promise<TestDb>): void {
       const req = { queryId: 'r', measure: 'INCIDENTS' as const, groupBy: ['REGION' as const], bounds: { maxPartitions: 10, maxPerPartition: 10 } };
       const sql = await runContribution(db.orm, req);
       expect(sql).toEqual(referenceContribution(d, req, { regions }));
-      expect(sql.groups).toEqual([{ key: ['Europe'], count: 1, sum: null }]);
+      expect(sql.groups).toEqual([{ key: ['Europe'], count: 1, sum: null, disrupted: null }]);
       const all = await runContribution(db.orm, { ...req, groupBy: ['COUNTRY'] });
       expect(all.groups.map((g) => g.key[0])).toEqual(['DE', 'JP']);
     });

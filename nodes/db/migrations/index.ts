@@ -6,9 +6,11 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20250601000000_initial } from './Migration20250601000000_initial.js';
 import { Migration20250610000000_ingest } from './Migration20250610000000_ingest.js';
 import { Migration20250615000000_grants } from './Migration20250615000000_grants.js';
+import { Migration20250620000000_settings } from './Migration20250620000000_settings.js';
 
 export const NODE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20250601000000_initial', class: Migration20250601000000_initial },
   { name: 'Migration20250610000000_ingest', class: Migration20250610000000_ingest },
   { name: 'Migration20250615000000_grants', class: Migration20250615000000_grants },
+  { name: 'Migration20250620000000_settings', class: Migration20250620000000_settings },
 ];
