@@ -6,9 +6,9 @@
  * File form (JSON; every field optional):
  *
  *   {
- *     "nodeCap":    { "rho": 5, "delta": 1e-5 },                 // default cap of every node
+ *     "nodeCap":    { "rho": 5, "delta": 1e-4 },                 // default cap of every node
  *     "nodeCaps":   { "cert-fr": { "rho": 10 } },                // per-node caps
- *     "allocation": { "rho": 1, "delta": 1e-6 },                 // default allocation per member per node
+ *     "allocation": { "rho": 1, "delta": 1e-5 },                 // default allocation per member per node
  *     "allocations": [                                           // overrides; the most specific wins
  *       { "member": "eu-enisa", "rho": 2 },                      //   a member on every node
  *       { "member": "eu-enisa", "node": "cert-fr", "rho": 3 }    //   a member on one node
@@ -49,9 +49,9 @@ export interface BudgetConfigInput {
 
 /** Demo defaults: a node leaks at most ρ = 5 a month to the federation; a member gets ρ = 1 a month per node. */
 export const DEFAULT_BUDGETS: Readonly<BudgetConfig> = Object.freeze({
-  nodeCap: { rho: 5, delta: 1e-5 },
+  nodeCap: { rho: 5, delta: 1e-4 },
   nodeCaps: {},
-  allocation: { rho: 1, delta: 1e-6 },
+  allocation: { rho: 1, delta: 1e-5 },
   allocations: [],
 });
 
