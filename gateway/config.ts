@@ -133,7 +133,7 @@ export const DEFAULT_CONFIG: Readonly<Omit<GatewayConfig, 'nodes' | 'access'>> =
   host: '127.0.0.1',
   privacy: Object.freeze({ rho: 0.05, delta: 1e-6, maxPartitions: 4, maxPerPartition: 2, multiplicity: 1 }),
   quorum: 'STRICT' as QuorumMode,
-  nodeTimeoutMs: 2_000,
+  nodeTimeoutMs: 10_000,
   maxCells: 5_000,
   refreshIntervalMs: 60_000,
   maxNodeResponseBytes: 8 * 1024 * 1024,

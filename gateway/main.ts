@@ -2,7 +2,7 @@
  * Gateway CLI.
  *
  *   node dist/gateway/main.js --nodes nodes.json [--port 4000] [--host 127.0.0.1] [--rho 0.05]
- *     [--delta 1e-6] [--quorum STRICT|BEST_EFFORT] [--node-timeout-ms 2000] [--max-cells 5000]
+ *     [--delta 1e-6] [--quorum STRICT|BEST_EFFORT] [--node-timeout-ms 10000] [--max-cells 5000]
  *     [--max-partitions 4] [--max-per-partition 2] [--refresh-ms 60000] [--log-level info]
  *     [--data-dir ./data] [--members <file>] [--policies <file>] [--budgets <file>]
  *     [--jwks-file <file> | --jwks-url <url>] [--token-issuer <iss>] [--token-audience <aud>]

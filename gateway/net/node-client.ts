@@ -35,6 +35,16 @@ export interface NodeClientOptions {
   maxSockets?: number;
 }
 
+/** Retries of a request that failed on a stale keep-alive socket. */
+const MAX_STALE_RETRIES = 2;
+
+/** A request failed on a reused socket the peer had closed before answering; safe to resend. */
+class StaleSocketError extends Error {
+  constructor(override readonly cause: NodeRequestError) {
+    super(cause.message);
+  }
+}
+
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT']);
 
 export class NodeClient {
@@ -50,7 +60,9 @@ export class NodeClient {
   /**
    * POSTs `body` (already serialised JSON) to `url` and parses the JSON answer, whatever its
    * HTTP status. Resolves within `timeoutMs` or rejects with NodeRequestError('TIMEOUT'); an
-   * already-aborted `signal` also rejects with TIMEOUT. Never retries.
+   * already-aborted `signal` also rejects with TIMEOUT. Retries only a request that failed on a
+   * reused keep-alive socket the node had closed (ECONNRESET / EPIPE before any response: the
+   * request never reached the node), at most twice, within the same deadline.
    */
   postJson(url: string, body: string, timeoutMs: number, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<NodeResponse> {
     const controller = new AbortController();
@@ -58,7 +70,12 @@ export class NodeClient {
     const onOuterAbort = () => controller.abort();
     signal?.addEventListener('abort', onOuterAbort, { once: true });
     if (signal?.aborted) controller.abort();
-    return this.send(url, body, headers, controller.signal).finally(() => {
+    const attempt = (retries: number): Promise<NodeResponse> =>
+      this.send(url, body, headers, controller.signal).catch((e: unknown) => {
+        if (retries > 0 && e instanceof StaleSocketError && !controller.signal.aborted) return attempt(retries - 1);
+        throw e instanceof StaleSocketError ? e.cause : e;
+      });
+    return attempt(MAX_STALE_RETRIES).finally(() => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onOuterAbort);
     });
@@ -127,7 +144,19 @@ export class NodeClient {
           });
         },
       );
-      req.on('error', (err) => fail(classify(err, url, signal)));
+      let responded = false;
+      req.on('response', () => {
+        responded = true;
+      });
+      req.on('error', (err) => {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (req.reusedSocket && !responded && (code === 'ECONNRESET' || code === 'EPIPE') && !settled) {
+          settled = true;
+          reject(new StaleSocketError(classify(err, url, signal)));
+          return;
+        }
+        fail(classify(err, url, signal));
+      });
       req.end(payload);
     });
   }
