@@ -123,7 +123,8 @@ export function buildContributionStatement(
     conds.push(cond);
   }
   if (f.indicators !== undefined) {
-    conds.push(new Fragment().add('exists (select 1 from "indicator" fi where fi."incident_id" = i."id" and ').inList('fi."hash"', f.indicators).add(')'));
+    // driven from the hash index: the few incidents carrying the indicator, not a probe per incident
+    conds.push(new Fragment().add('i."id" in (select fi."incident_id" from "indicator" fi where ').inList('fi."hash"', f.indicators).add(')'));
   }
   if (req.measure === 'DISRUPTION_COUNT') conds.push(new Fragment().add('i."disruption"'));
   const where = new Fragment().add(' where ');
