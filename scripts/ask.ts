@@ -87,8 +87,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
-    const err = e as { message?: string; cause?: { code?: string } };
-    const hint = err.cause?.code === 'ECONNREFUSED' ? ' (is `npm start` running?)' : '';
+    const err = e as { message?: string; cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } };
+    const code = err.cause?.code ?? err.cause?.errors?.[0]?.code;
+    const hint = code === 'ECONNREFUSED' ? ': nothing answers there (is `npm start` running?)' : err.cause?.message ? `: ${err.cause.message}` : '';
     process.stderr.write(`${err.message ?? String(e)}${hint}\n`);
     process.exit(2);
   },
