@@ -12,7 +12,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,6 +26,7 @@ import {
   type ContributionRequest,
 } from '../../schema/contract/index.js';
 import { DEFAULT_CONFIG } from '../../gateway/config.js';
+import { NodeClient, type NodeResponse } from '../../gateway/net/node-client.js';
 import { planPattern } from '../../gateway/patterns/answer.js';
 import type { PatternArgs } from '../../gateway/patterns/query.js';
 import { openNodeOrm, runContribution, seedDataset, type NodeOrm } from '../../nodes/index.js';
@@ -296,59 +296,15 @@ function cpuOf(procs: readonly Managed[]): number | null {
 // ---------------------------------------------------------------------------------------------
 // HTTP on loopback
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-
-interface JsonResponse {
-  status: number;
-  body: unknown;
-}
-
 /**
- * POSTs JSON and parses the JSON answer. A request written on a kept-alive socket that the server
- * had already closed (idle past its keep-alive timeout, e.g. during a long in-process measurement
- * that kept this event loop from seeing the close) fails with ECONNRESET or EPIPE before the server
- * read it; such a request is sent once more on a new socket, as Node's documentation advises.
+ * The gateway's own node client: keep-alive JSON POSTs with a deadline, resending a request that
+ * hit a socket the server had already closed (idle past its keep-alive timeout, e.g. during a long
+ * in-process measurement). The benchmark's direct paths thus talk HTTP exactly as the gateway does.
  */
-async function postJson(url: string, body: string, headers: Record<string, string> = {}): Promise<JsonResponse> {
-  try {
-    return await postJsonOnce(url, body, headers);
-  } catch (e) {
-    const { reusedSocket, code } = e as { reusedSocket?: boolean; code?: string };
-    if (reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) return postJsonOnce(url, body, headers);
-    throw e;
-  }
-}
+const client = new NodeClient({ maxResponseBytes: 1 << 30 });
 
-function postJsonOnce(url: string, body: string, headers: Record<string, string>): Promise<JsonResponse> {
-  return new Promise((res, rej) => {
-    const payload = Buffer.from(body, 'utf8');
-    let responded = false;
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        timeout: REQUEST_TIMEOUT_MS,
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': payload.length, ...headers },
-      },
-      (r) => {
-        responded = true;
-        const chunks: Buffer[] = [];
-        r.on('data', (c: Buffer) => chunks.push(c));
-        r.on('error', rej);
-        r.on('end', () => {
-          try {
-            res({ status: r.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-          } catch (e) {
-            rej(e as Error);
-          }
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${REQUEST_TIMEOUT_MS / 1000} s`)));
-    req.on('error', (e: Error) => rej(Object.assign(e, { reusedSocket: req.reusedSocket && !responded })));
-    req.end(payload);
-  });
+function postJson(url: string, body: string, headers: Record<string, string> = {}): Promise<NodeResponse> {
+  return client.postJson(url, body, REQUEST_TIMEOUT_MS, headers);
 }
 
 export async function timed<T>(f: () => Promise<T>): Promise<[number, T]> {
@@ -998,7 +954,7 @@ export async function withBenchProcesses<T>(body: () => Promise<T>): Promise<T> 
   } finally {
     await stopProcesses([...running]);
     removeTempDirs();
-    agent.destroy();
+    client.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('exit', killOnExit);
