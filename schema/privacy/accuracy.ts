@@ -23,11 +23,7 @@ export const CONFIDENCE = 0.95;
 export function discreteLaplaceAccuracy(t: number): Accuracy {
   const q = Math.exp(-1 / t);
   const variance = (2 * q) / ((1 - q) * (1 - q));
-  const tail = (c: number): number => (2 * Math.pow(q, c + 1)) / (1 + q);
-  let c = Math.max(0, Math.ceil(Math.log((1 - CONFIDENCE) * (1 + q) / 2) / Math.log(q) - 1));
-  while (c > 0 && tail(c - 1) <= 1 - CONFIDENCE) c--;
-  while (tail(c) > 1 - CONFIDENCE) c++;
-  return { stdDev: Math.sqrt(variance), ci95: c, confidence: CONFIDENCE };
+  return { stdDev: Math.sqrt(variance), ci95: noiseHalfWidth('discrete-laplace', t, CONFIDENCE), confidence: CONFIDENCE };
 }
 
 const gaussianCache = new Map<number, Accuracy>();
@@ -43,30 +39,20 @@ const EXACT_SUM_MAX_SIGMA = 1e5;
 export function discreteGaussianAccuracy(sigma: number): Accuracy {
   const cached = gaussianCache.get(sigma);
   if (cached) return cached;
-  let result: Accuracy;
-  if (sigma > EXACT_SUM_MAX_SIGMA) {
-    result = { stdDev: sigma, ci95: Math.ceil(1.959963984540054 * sigma), confidence: CONFIDENCE };
-  } else {
+  let stdDev = sigma;
+  if (sigma <= EXACT_SUM_MAX_SIGMA) {
     const twoS2 = 2 * sigma * sigma;
     const limit = Math.ceil(40 * sigma + 10);
-    const w: number[] = new Array(limit + 1);
     let norm = 1;
     let second = 0;
-    w[0] = 1;
     for (let y = 1; y <= limit; y++) {
       const wy = Math.exp(-(y * y) / twoS2);
-      w[y] = wy;
       norm += 2 * wy;
       second += 2 * y * y * wy;
     }
-    let mass = w[0]! / norm;
-    let c = 0;
-    while (mass < CONFIDENCE && c < limit) {
-      c++;
-      mass += (2 * w[c]!) / norm;
-    }
-    result = { stdDev: Math.sqrt(second / norm), ci95: c, confidence: CONFIDENCE };
+    stdDev = Math.sqrt(second / norm);
   }
+  const result: Accuracy = { stdDev, ci95: noiseHalfWidth('discrete-gaussian', sigma, CONFIDENCE), confidence: CONFIDENCE };
   if (gaussianCache.size > 256) gaussianCache.clear();
   gaussianCache.set(sigma, result);
   return result;
@@ -79,6 +65,8 @@ export function discreteGaussianVariance(sigma: number): number {
 }
 
 const halfWidthCache = new Map<string, number>();
+/** The standard normal 97.5% quantile (two-sided 95%). */
+const Z_975 = 1.959963984540054;
 
 /**
  * Smallest integer c with P(|noise| ≤ c) ≥ `confidence` for the mechanism's noise, from the exact
@@ -99,7 +87,7 @@ export function noiseHalfWidth(kind: 'discrete-laplace' | 'discrete-gaussian', s
     while (c > 0 && tail(c - 1) <= 1 - confidence) c--;
     while (tail(c) > 1 - confidence) c++;
   } else if (scale > EXACT_SUM_MAX_SIGMA) {
-    c = Math.ceil(normalQuantile(0.5 + confidence / 2) * scale);
+    c = Math.ceil((confidence === CONFIDENCE ? Z_975 : normalQuantile(0.5 + confidence / 2)) * scale);
   } else {
     const twoS2 = 2 * scale * scale;
     const limit = Math.ceil(40 * scale + 10);
