@@ -235,7 +235,10 @@ export interface PatternAnswer {
   remainingBudget: NodeBudget[] | (() => Promise<NodeBudget[]>);
 }
 
-const CELL_FIELD: Record<PatternDimension, keyof PatternCell> = {
+/** The cell fields that hold a key. */
+type KeyField = 'country' | 'region' | 'subregion' | 'sector' | 'week' | 'month' | 'exploit' | 'tool' | 'actor' | 'tlp' | 'vintage';
+
+const CELL_FIELD: Record<PatternDimension, KeyField> = {
   COUNTRY: 'country',
   REGION: 'region',
   SUBREGION: 'subregion',
@@ -248,6 +251,21 @@ const CELL_FIELD: Record<PatternDimension, keyof PatternCell> = {
   TLP: 'tlp',
   VINTAGE: 'vintage',
 };
+
+/** The key fields of a cell, all null: a cell sets those of its groupBy dimensions. */
+export const NO_KEY: Readonly<Pick<PatternCell, KeyField>> = Object.freeze({
+  country: null,
+  region: null,
+  subregion: null,
+  sector: null,
+  week: null,
+  month: null,
+  exploit: null,
+  tool: null,
+  actor: null,
+  tlp: null,
+  vintage: null,
+});
 
 /** How node-data keys are released (stated in every answer that has them). */
 export const SELECTION_METHOD = 'gaussian-threshold';
@@ -380,17 +398,7 @@ export function gatherPattern(plan: PatternPlan, asked: readonly string[], outco
   const ci = acc.ci95;
   const makeCell = (key: readonly string[], raw: number, selected: boolean, impact: PatternCell['impact']): PatternCell => {
     const cell: PatternCell = {
-      country: null,
-      region: null,
-      subregion: null,
-      sector: null,
-      week: null,
-      month: null,
-      exploit: null,
-      tool: null,
-      actor: null,
-      tlp: null,
-      vintage: null,
+      ...NO_KEY,
       value: Math.max(0, raw),
       rawValue: raw,
       stdDev: acc.stdDev,
@@ -400,7 +408,7 @@ export function gatherPattern(plan: PatternPlan, asked: readonly string[], outco
       impact,
     };
     domain.groupBy.forEach((d, j) => {
-      (cell as unknown as Record<string, string>)[CELL_FIELD[d]] = key[j]!;
+      cell[CELL_FIELD[d]] = key[j]!;
     });
     return cell;
   };

@@ -139,6 +139,8 @@ function canonicalList(
 export function canonicalQuery(args: PatternArgs, defaultQuorum: QuorumMode): PatternQuery {
   const measure = args.measure ?? 'INCIDENTS';
   if (!ALL_MEASURES.includes(measure)) bad(`measure must be one of ${PATTERN_MEASURES.join(', ')}.`);
+  const question = args.question ?? 'crossBorderPattern';
+  if ((measure === 'IMPACT') !== (question === 'sectorImpact')) bad(`measure ${measure} is not asked through ${question}; IMPACT is sectorImpact's measure and only its.`);
   if (!Array.isArray(args.groupBy)) bad('groupBy must be a list of dimensions.');
   const groupBy = [...args.groupBy];
   for (const d of groupBy) if (!PATTERN_DIMENSIONS.includes(d)) bad(`groupBy: unknown dimension; use ${PATTERN_DIMENSIONS.join(', ')}.`);
@@ -182,7 +184,7 @@ export function canonicalQuery(args: PatternArgs, defaultQuorum: QuorumMode): Pa
     if (!filter.from || !filter.to) bad('Grouping by WEEK or MONTH needs both filter.from and filter.to.');
     if (daysBetween(filter.from, filter.to) > MAX_WINDOW_DAYS) bad(`A time-grouped window may span at most ${MAX_WINDOW_DAYS} days; narrow from/to.`);
   }
-  return { question: args.question ?? 'crossBorderPattern', measure, groupBy, filter, quorum };
+  return { question, measure, groupBy, filter, quorum };
 }
 
 /**

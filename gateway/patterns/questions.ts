@@ -13,7 +13,7 @@ import { INDICATOR_TYPES, indicatorHash, normaliseIndicator } from '../../schema
 import { noiseHalfWidth } from '../../schema/privacy/index.js';
 import type { QuorumMode } from '../config.js';
 import type { PatternAnswer, PatternCell, ReleaseAccuracy } from './answer.js';
-import { SEVERITY_CLAMP, type PatternArgs, type PatternDimension, type PatternFilterInput, type PatternMeasure } from './query.js';
+import { SEVERITY_CLAMP, type PatternArgs, type PatternDimension, type PatternFilterInput, type PatternMeasure, type QuestionKind } from './query.js';
 
 function bad(message: string, details?: Record<string, unknown>): never {
   throw new AccordError('INVALID_QUERY', message, details);
@@ -26,11 +26,16 @@ interface Common {
 }
 
 /** The envelope every answer carries (copied from the aggregate). */
-export type Envelope = Pick<PatternAnswer, 'queryId' | 'measure' | 'accuracy' | 'charge' | 'coverage' | 'cached' | 'remainingBudget' | 'selection'>;
+export type Envelope = Pick<PatternAnswer, 'queryId' | 'question' | 'measure' | 'accuracy' | 'charge' | 'coverage' | 'cached' | 'remainingBudget' | 'selection'>;
 
-function envelope(a: PatternAnswer): Envelope {
+/**
+ * The envelope of an answer to `question`. The aggregate may have been cached from another question
+ * over the same aggregate, so the question is the asker's, not the stored answer's.
+ */
+function envelope(a: PatternAnswer, question: QuestionKind): Envelope {
   return {
     queryId: a.queryId,
+    question,
     measure: a.measure,
     accuracy: a.accuracy,
     charge: a.charge,
@@ -106,7 +111,7 @@ export function shapeTrend(a: PatternAnswer, interval: TrendInterval): TrendAnsw
     prev = c.rawValue;
     return { period: c[field]!, ...estimateOf(c), change };
   });
-  return { ...envelope(a), interval, buckets, significantChanges: significant };
+  return { ...envelope(a, 'trend'), interval, buckets, significantChanges: significant };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,7 +156,7 @@ export function shapeTopK(a: PatternAnswer, by: TopKDimension, k: number): TopKA
   const field = by === 'EXPLOIT' ? 'exploit' : by === 'TOOL' ? 'tool' : 'actor';
   const ranked = [...a.cells].sort((x, y) => y.rawValue - x.rawValue || (x[field]! < y[field]! ? -1 : x[field]! > y[field]! ? 1 : 0)).slice(0, k);
   return {
-    ...envelope(a),
+    ...envelope(a, 'topK'),
     by,
     k,
     method: TOPK_METHOD,
@@ -196,7 +201,7 @@ export function shapeVintages(a: PatternAnswer, by: readonly VintageGrouping[]):
   const totals = new Map<string, number>();
   for (const c of a.cells) totals.set(groupOf(c), (totals.get(groupOf(c)) ?? 0) + c.value);
   return {
-    ...envelope(a),
+    ...envelope(a, 'exploitVintages'),
     by: [...by],
     cells: a.cells.map((c) => {
       const t = totals.get(groupOf(c))!;
@@ -290,7 +295,7 @@ export function shapeImpact(a: PatternAnswer, groupBy: readonly ImpactDimension[
   const hSum = h(imp.sum);
   const hDis = h(imp.disrupted);
   return {
-    ...envelope(a),
+    ...envelope(a, 'sectorImpact'),
     groupBy: [...groupBy],
     severitySumAccuracy: imp.sum,
     disruptionAccuracy: imp.disrupted,
@@ -365,5 +370,5 @@ export function prevalenceArgs(a: PrevalenceArgs, key: string | undefined, today
 }
 
 export function shapePrevalence(a: PatternAnswer, type: string, window: { from: string; to: string; days: number }): PrevalenceAnswer {
-  return { ...envelope(a), indicatorType: type, window, organisations: estimateOf(a.cells[0]!) };
+  return { ...envelope(a, 'indicatorPrevalence'), indicatorType: type, window, organisations: estimateOf(a.cells[0]!) };
 }

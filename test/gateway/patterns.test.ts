@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { pino } from 'pino';
 import type { Contribution } from '../../schema/contract/index.js';
-import { isAccordError } from '../../schema/errors.js';
+import { codeOf as code } from '../helpers/errors.js';
 import { COUNTRIES, REGIONS, SECTOR_IDS } from '../../schema/reference/index.js';
 import { gatherPattern, planPattern, type NodeOutcome } from '../../gateway/patterns/answer.js';
 import { isoWeek } from '../../schema/contract/calendar.js';
@@ -13,15 +13,6 @@ import { DEFAULT_CONFIG, resolveConfig, validateNodes } from '../../gateway/conf
 
 const quiet = pino({ level: 'silent' });
 const deps = { privacy: DEFAULT_CONFIG.privacy, defaultQuorum: 'STRICT' as const, maxCells: 5_000 };
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isAccordError(e) ? e.code : `not an AccordError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('canonicalQuery', () => {
   test('sorts and de-duplicates filter lists, normalises country case, fills defaults', () => {

@@ -9,10 +9,9 @@ import { describe, expect, test } from 'vitest';
 import { pino } from 'pino';
 import { VINTAGE_BUCKETS } from '../../schema/contract/contribution.js';
 import { indicatorHash } from '../../schema/contract/indicator.js';
-import { isAccordError } from '../../schema/errors.js';
 import { countSensitivity, discreteGaussianWithSigma, noiseHalfWidth } from '../../schema/privacy/index.js';
 import { ACTORS, KEV } from '../../schema/reference/index.js';
-import { gatherPattern, planPattern, type NodeOutcome, type PatternAnswer } from '../../gateway/patterns/answer.js';
+import { gatherPattern, NO_KEY, planPattern, type NodeOutcome, type PatternAnswer } from '../../gateway/patterns/answer.js';
 import { DEFAULT_CONFIG } from '../../gateway/config.js';
 import {
   changeFlag,
@@ -29,19 +28,11 @@ import {
 } from '../../gateway/patterns/questions.js';
 import { validateContribution } from '../../gateway/patterns/validate.js';
 import { binomialUpperTail } from '../helpers/stats.js';
+import { codeOf as code } from '../helpers/errors.js';
 
 const quiet = pino({ level: 'silent' });
 const privacy = DEFAULT_CONFIG.privacy;
 const deps = { privacy, defaultQuorum: 'STRICT' as const, maxCells: 5_000 };
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isAccordError(e) ? e.code : `not an AccordError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 /** Smallest m with P(Binomial(n, p) ≥ m) ≤ alpha. */
 function upperAlarm(n: number, p: number, alpha: number): number {
@@ -186,6 +177,11 @@ describe('sector impact', () => {
     // the sum's L2 sensitivity is 5× the count's, so its σ is 5× the count's at equal ρ
     expect(plan.impact!.sum.scale / plan.mechanism.scale).toBeCloseTo(5, 3);
   });
+  test('IMPACT is the measure of sectorImpact and of no other question', () => {
+    expect(code(() => planPattern({ question: 'crossBorderPattern', measure: 'IMPACT', groupBy: ['SECTOR'] }, deps))).toBe('INVALID_QUERY');
+    expect(code(() => planPattern(trendArgs({ measure: 'IMPACT', interval: 'MONTH', filter: { from: '2024-01-01', to: '2024-03-01' } }), deps))).toBe('INVALID_QUERY');
+    expect(code(() => planPattern({ question: 'sectorImpact', measure: 'INCIDENTS', groupBy: ['SECTOR'] }, deps))).toBe('INVALID_QUERY');
+  });
   test('ratios: value, interval and the range when the count is too noisy', () => {
     const parts = { sdNum: 2, sdDen: 1, hNum: 5, hDen: 3 };
     const r = ratioEstimate(300, 100, parts, { lo: 1, hi: 5 });
@@ -247,17 +243,7 @@ function fakeAnswer(cells: Array<Partial<PatternAnswer['cells'][number]> & { raw
     measure: 'INCIDENTS',
     groupBy: [],
     cells: cells.map((c) => ({
-      country: null,
-      region: null,
-      subregion: null,
-      sector: null,
-      week: null,
-      month: null,
-      exploit: null,
-      tool: null,
-      actor: null,
-      tlp: null,
-      vintage: null,
+      ...NO_KEY,
       value: Math.max(0, c.rawValue),
       stdDev: 5,
       low: Math.max(0, c.rawValue - ci),

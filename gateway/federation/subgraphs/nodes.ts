@@ -11,7 +11,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type GraphQLSchema } from 'graphql';
 import { AccordError } from '../../../schema/errors.js';
 import { answerPattern, type PatternAnswer, type PatternCell, type PatternDeps } from '../../patterns/answer.js';
-import type { PatternArgs } from '../../patterns/query.js';
+import type { PatternArgs, QuestionKind } from '../../patterns/query.js';
 import {
   impactArgs,
   prevalenceArgs,
@@ -39,6 +39,14 @@ export interface NodesSchemaOptions {
 }
 
 export const NODES_SUBGRAPH_NAME = 'nodes';
+
+/** The NoisedAnswer fields every answer type repeats after its own (documented on the interface). */
+const ANSWER_ENVELOPE_FIELDS = `accuracy: Accuracy!
+  charge: PrivacyCharge!
+  coverage: Coverage!
+  selection: Selection
+  cached: Boolean!
+  remainingBudget: [NodeBudget!]!`;
 
 export const NODES_SDL = /* GraphQL */ `
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@shareable", "@key"])
@@ -266,12 +274,7 @@ type PatternAnswer implements NoisedAnswer {
   groupBy: [PatternDimension!]!
   "Every public key in a fixed order that depends only on the question, then the selected node-data keys sorted."
   cells: [PatternCell!]!
-  accuracy: Accuracy!
-  charge: PrivacyCharge!
-  coverage: Coverage!
-  selection: Selection
-  cached: Boolean!
-  remainingBudget: [NodeBudget!]!
+  ${ANSWER_ENVELOPE_FIELDS}
 }
 
 "One group of a pattern. Key fields not in groupBy are null."
@@ -338,12 +341,7 @@ type TrendAnswer implements NoisedAnswer {
   buckets: [TrendBucket!]!
   "Buckets whose change from the previous one exceeds the noise (UP or DOWN)."
   significantChanges: Int!
-  accuracy: Accuracy!
-  charge: PrivacyCharge!
-  coverage: Coverage!
-  selection: Selection
-  cached: Boolean!
-  remainingBudget: [NodeBudget!]!
+  ${ANSWER_ENVELOPE_FIELDS}
 }
 
 "How a bucket compares with the previous one."
@@ -378,12 +376,7 @@ type TopKAnswer implements NoisedAnswer {
   method: String!
   "At most k entries, largest noisy count first."
   entries: [TopKEntry!]!
-  accuracy: Accuracy!
-  charge: PrivacyCharge!
-  coverage: Coverage!
-  selection: Selection
-  cached: Boolean!
-  remainingBudget: [NodeBudget!]!
+  ${ANSWER_ENVELOPE_FIELDS}
 }
 
 type TopKEntry {
@@ -406,12 +399,7 @@ type VintageAnswer implements NoisedAnswer {
   by: [VintageGrouping!]!
   "Per group (in the order of by), the five buckets in age order."
   cells: [VintageCell!]!
-  accuracy: Accuracy!
-  charge: PrivacyCharge!
-  coverage: Coverage!
-  selection: Selection
-  cached: Boolean!
-  remainingBudget: [NodeBudget!]!
+  ${ANSWER_ENVELOPE_FIELDS}
 }
 
 type VintageCell {
@@ -435,19 +423,13 @@ type ImpactAnswer implements NoisedAnswer {
   measure: Measure!
   groupBy: [ImpactDimension!]!
   cells: [ImpactCell!]!
-  "Noise of the incident counts."
-  accuracy: Accuracy!
-  "Noise of the severity sums (in severity points)."
+  "Noise of the severity sums (in severity points); accuracy is the noise of the incident counts."
   severitySumAccuracy: Accuracy!
   "Noise of the disruption counts."
   disruptionAccuracy: Accuracy!
   "How ρ is split between the three releases."
   split: BudgetSplit!
-  charge: PrivacyCharge!
-  coverage: Coverage!
-  selection: Selection
-  cached: Boolean!
-  remainingBudget: [NodeBudget!]!
+  ${ANSWER_ENVELOPE_FIELDS}
 }
 
 "Shares of the query's ρ."
@@ -496,12 +478,7 @@ type PrevalenceAnswer implements NoisedAnswer {
   window: DateWindow!
   "Distinct organisations that reported the indicator in the window."
   organisations: Estimate!
-  accuracy: Accuracy!
-  charge: PrivacyCharge!
-  coverage: Coverage!
-  selection: Selection
-  cached: Boolean!
-  remainingBudget: [NodeBudget!]!
+  ${ANSWER_ENVELOPE_FIELDS}
 }
 
 type DateWindow {
@@ -568,6 +545,16 @@ type MissingNode {
 }
 `;
 
+/** The answer type of each question (every answer carries the question it answers). */
+const ANSWER_TYPE: Record<QuestionKind, string> = {
+  crossBorderPattern: 'PatternAnswer',
+  trend: 'TrendAnswer',
+  topK: 'TopKAnswer',
+  exploitVintages: 'VintageAnswer',
+  sectorImpact: 'ImpactAnswer',
+  indicatorPrevalence: 'PrevalenceAnswer',
+};
+
 /** Context the fan-out data source passes to the local execution. */
 export interface NodesExecutionContext {
   /** True only for incoming operations: the only fetches that may reach nodes. */
@@ -593,32 +580,17 @@ export function buildNodesSchema(deps: PatternDeps, options: NodesSchemaOptions 
   const sector = entity('Sector', 'id');
   const resolvers = {
     Query: {
-      crossBorderPattern: (_: unknown, args: PatternArgs, ctx: NodesExecutionContext) => {
-        if (args.measure === 'IMPACT') throw new AccordError('INVALID_QUERY', 'measure IMPACT is asked through sectorImpact.');
-        return ask({ ...args, question: 'crossBorderPattern' }, ctx);
-      },
-      trend: async (_: unknown, args: TrendArgs, ctx: NodesExecutionContext) => {
-        if (args.measure === 'IMPACT') throw new AccordError('INVALID_QUERY', 'measure IMPACT is asked through sectorImpact.');
-        return shapeTrend(await ask(trendArgs(args), ctx), args.interval);
-      },
-      topK: async (_: unknown, args: TopKArgs, ctx: NodesExecutionContext) => {
-        if (args.measure === 'IMPACT') throw new AccordError('INVALID_QUERY', 'measure IMPACT is asked through sectorImpact.');
-        return shapeTopK(await ask(topKArgs(args), ctx), args.by, args.k);
-      },
-      exploitVintages: async (_: unknown, args: VintageArgs, ctx: NodesExecutionContext) => {
-        if (args.measure === 'IMPACT') throw new AccordError('INVALID_QUERY', 'measure IMPACT is asked through sectorImpact.');
-        return shapeVintages(await ask(vintageArgs(args), ctx), args.by ?? []);
-      },
+      crossBorderPattern: async (_: unknown, args: PatternArgs, ctx: NodesExecutionContext) => ({ ...(await ask({ ...args, question: 'crossBorderPattern' }, ctx)), question: 'crossBorderPattern' }),
+      trend: async (_: unknown, args: TrendArgs, ctx: NodesExecutionContext) => shapeTrend(await ask(trendArgs(args), ctx), args.interval),
+      topK: async (_: unknown, args: TopKArgs, ctx: NodesExecutionContext) => shapeTopK(await ask(topKArgs(args), ctx), args.by, args.k),
+      exploitVintages: async (_: unknown, args: VintageArgs, ctx: NodesExecutionContext) => shapeVintages(await ask(vintageArgs(args), ctx), args.by ?? []),
       sectorImpact: async (_: unknown, args: ImpactArgs, ctx: NodesExecutionContext) => shapeImpact(await ask(impactArgs(args), ctx), args.groupBy ?? ['SECTOR']),
       indicatorPrevalence: async (_: unknown, args: PrevalenceArgs, ctx: NodesExecutionContext) => {
         const p = prevalenceArgs(args, options.indicatorKey, today());
         return shapePrevalence(await ask(p.args, ctx), p.type, p.window);
       },
     },
-    NoisedAnswer: {
-      __resolveType: (a: { question?: string; interval?: unknown; entries?: unknown; indicatorType?: unknown; split?: unknown; by?: unknown }) =>
-        a.interval !== undefined ? 'TrendAnswer' : a.entries !== undefined ? 'TopKAnswer' : a.indicatorType !== undefined ? 'PrevalenceAnswer' : a.split !== undefined ? 'ImpactAnswer' : a.by !== undefined ? 'VintageAnswer' : 'PatternAnswer',
-    },
+    NoisedAnswer: { __resolveType: (a: { question: QuestionKind }) => ANSWER_TYPE[a.question] },
     PatternCell: {
       exploit: (c: PatternCell) => vulnerability(c.exploit),
       countryInfo: (c: PatternCell) => country(c.country),
