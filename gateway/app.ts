@@ -24,7 +24,7 @@ import { createLogger } from './log.js';
 import { Ledger } from './ledger/ledger.js';
 import { openGatewayOrm } from './ledger/orm.js';
 import { NodeClient } from './net/node-client.js';
-import type { Scatter } from './patterns/answer.js';
+import type { Scatter } from './aggregate/answer.js';
 import type { PolicyNode } from './policy/engine.js';
 import { AccessControl, type ReloadResult } from './policy/store.js';
 import { NodeRegistry } from './registry/index.js';

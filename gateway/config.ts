@@ -11,7 +11,7 @@ import { AccordError } from '../schema/errors.js';
 import { countryByAlpha2, isRegion } from '../schema/reference/index.js';
 import { DEFAULT_AUDIENCE, DEV_ISSUER } from './auth/dev-issuer.js';
 import type { BudgetConfigInput } from './ledger/budgets.js';
-import type { Member } from './policy/members.js';
+import type { Member } from './members.js';
 
 /** How many admitted nodes must answer a query. */
 export type QuorumMode = 'STRICT' | 'BEST_EFFORT';

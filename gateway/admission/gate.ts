@@ -20,10 +20,10 @@ import type { Logger } from 'pino';
 import type { Principal } from '../auth/authenticator.js';
 import { answerCacheKey, type NodeBudgetUnits, type ReservationResult, type ReserveRequest, type StoredAnswer } from '../ledger/ledger.js';
 import { chargeUnits, fromUnits } from '../ledger/units.js';
-import type { Admission, NodeBudget, PatternAnswer, PatternGate, PatternPlan, PolicyExclusion } from '../patterns/answer.js';
-import { policyContext } from '../policy/context.js';
+import type { Admission, NodeBudget, AggregateAnswer, AdmissionPort, AggregatePlan, PolicyExclusion } from '../aggregate/answer.js';
+import { policyContext } from './policy-context.js';
 import type { NodeDecision, PolicyContext, PolicyNode } from '../policy/engine.js';
-import { tlpLevelsUpTo, type Member } from '../policy/members.js';
+import { tlpLevelsUpTo, type Member } from '../members.js';
 
 /** Decides per (member, node); the access control's engine in production. */
 export interface PolicyPort {
@@ -78,17 +78,17 @@ export function budgetView(b: NodeBudgetUnits): NodeBudget {
   };
 }
 
-type StoredPattern = Omit<PatternAnswer, 'cached' | 'remainingBudget'>;
+type CachedAnswer = Omit<AggregateAnswer, 'cached' | 'remainingBudget'>;
 
-export class AdmissionGate implements PatternGate {
-  private readonly inflight = new Map<string, Promise<StoredPattern | null>>();
+export class AdmissionGate implements AdmissionPort {
+  private readonly inflight = new Map<string, Promise<CachedAnswer | null>>();
   private readonly now: () => Date;
 
   constructor(private readonly options: AdmissionGateOptions) {
     this.now = options.now ?? (() => new Date());
   }
 
-  async admit(input: Parameters<PatternGate['admit']>[0]): Promise<Admission> {
+  async admit(input: Parameters<AdmissionPort['admit']>[0]): Promise<Admission> {
     const principal = principalOf(input.context);
     if (!principal) throw new AccordError('UNAUTHENTICATED', 'Send a member token: "Authorization: Bearer <JWT>".');
     const { member } = principal;
@@ -105,9 +105,9 @@ export class AdmissionGate implements PatternGate {
     // 2. answer cache (and identical queries in flight)
     const period = ledgerPeriod(this.now());
     const cacheKey = answerCacheKey(plan.queryId, allowed, period);
-    const reusable = (a: StoredPattern | null): a is StoredPattern => a !== null && (plan.query.quorum === 'BEST_EFFORT' || a.coverage.complete);
+    const reusable = (a: CachedAnswer | null): a is CachedAnswer => a !== null && (plan.query.quorum === 'BEST_EFFORT' || a.coverage.complete);
     /** Waits for identical queries in flight; the first reusable answer, or null once none is in flight. */
-    const awaitFlights = async (): Promise<StoredPattern | null> => {
+    const awaitFlights = async (): Promise<CachedAnswer | null> => {
       for (let p = this.inflight.get(cacheKey); p; p = this.inflight.get(cacheKey)) {
         const a = await p.catch(() => null);
         if (reusable(a)) return a;
@@ -121,7 +121,7 @@ export class AdmissionGate implements PatternGate {
       if (!checkedStore) {
         checkedStore = true;
         const stored = await this.options.ledger.cached(cacheKey);
-        const fromStore = stored ? (JSON.parse(stored.answer) as StoredPattern) : null;
+        const fromStore = stored ? (JSON.parse(stored.answer) as CachedAnswer) : null;
         if (reusable(fromStore)) return this.cachedAnswer(fromStore, member, allowed, period, excluded, plan);
         continue;
       }
@@ -130,10 +130,10 @@ export class AdmissionGate implements PatternGate {
 
     // 3. reserve on every ledger touched, committed before any request leaves
     const charge = chargeUnits(plan.zcdp);
-    let settle!: (a: StoredPattern | null) => void;
-    const flight = new Promise<StoredPattern | null>((res) => (settle = res));
+    let settle!: (a: CachedAnswer | null) => void;
+    const flight = new Promise<CachedAnswer | null>((res) => (settle = res));
     this.inflight.set(cacheKey, flight);
-    const done = (a: StoredPattern | null) => {
+    const done = (a: CachedAnswer | null) => {
       settle(a);
       if (this.inflight.get(cacheKey) === flight) this.inflight.delete(cacheKey);
     };
@@ -155,7 +155,7 @@ export class AdmissionGate implements PatternGate {
       scatterContext: { grant },
       answered: async (answer) => {
         const { cached: _c, remainingBudget: _r, ...rest } = answer;
-        const storedAnswer: StoredPattern = { ...rest, coverage: { ...rest.coverage, excluded: [] } };
+        const storedAnswer: CachedAnswer = { ...rest, coverage: { ...rest.coverage, excluded: [] } };
         try {
           await ledger.answered(reservation.reservationId, { cacheKey, queryId: plan.queryId, period, nodes: allowed, answer: JSON.stringify(storedAnswer) });
           done(storedAnswer);
@@ -176,7 +176,7 @@ export class AdmissionGate implements PatternGate {
     };
   }
 
-  private cachedAnswer(a: StoredPattern, member: Member, nodes: string[], period: string, excluded: PolicyExclusion[], plan: PatternPlan): Admission {
+  private cachedAnswer(a: CachedAnswer, member: Member, nodes: string[], period: string, excluded: PolicyExclusion[], plan: AggregatePlan): Admission {
     const ledger = this.options.ledger;
     this.options.logger.debug({ event: 'pattern-cached', queryId: plan.queryId, member: member.id }, 'answer served from the cache');
     return {

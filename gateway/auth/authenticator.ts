@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { AccordError } from '../../schema/errors.js';
-import type { Member } from '../policy/members.js';
+import type { Member } from '../members.js';
 
 /** An authenticated caller. */
 export interface Principal {

@@ -26,13 +26,13 @@ import {
 } from 'graphql';
 import type { Logger } from 'pino';
 import { ERROR_CATALOG, type AccordError, type ErrorCode } from '../../schema/errors.js';
-import type { NodesExecutionContext } from './subgraphs/nodes.js';
+import type { AnalystExecutionContext } from './subgraphs/analyst.js';
 
 /** `kind` of the fetches the gateway makes on behalf of an analyst (the enum is not exported). */
 const INCOMING_OPERATION = 'incoming operation';
 
 export interface FanoutDataSourceOptions {
-  /** The executable analyst schema (see buildNodesSchema). */
+  /** The executable analyst schema (see buildAnalystSchema). */
   schema: GraphQLSchema;
   logger: Logger;
 }
@@ -103,7 +103,7 @@ export class FanoutDataSource implements GraphQLDataSource {
     }
     if (errors.length > 0) return { errors: errors.map((e) => catalogError('INVALID_QUERY', e.message)) };
 
-    const contextValue: NodesExecutionContext = { scatterAllowed: incoming, incoming: incoming ? options.context : undefined };
+    const contextValue: AnalystExecutionContext = { scatterAllowed: incoming, incoming: incoming ? options.context : undefined };
     try {
       const result = await execute({
         schema: this.options.schema,

@@ -8,15 +8,15 @@ import type { Logger } from 'pino';
 import { resolveConfig, type GatewayConfigInput } from '../config.js';
 import { createLogger } from '../log.js';
 import { NodeClient } from '../net/node-client.js';
-import { answerPattern, type PatternAnswer, type PatternDeps } from '../patterns/answer.js';
-import type { PatternArgs } from '../patterns/query.js';
+import { answerAggregate, type AggregateAnswer, type AggregateDeps } from '../aggregate/answer.js';
+import type { AggregateArgs } from '../aggregate/query.js';
 import { NodeRegistry } from '../registry/index.js';
 import { HttpScatter, type NodeHeaders } from './scatter.js';
 
 export interface Fanout {
   registry: NodeRegistry;
-  /** Plans, scatters to every admitted node, gathers and noises; throws what answerPattern throws. */
-  answer(args: PatternArgs): Promise<PatternAnswer>;
+  /** Plans, scatters to every admitted node, gathers and noises; throws what answerAggregate throws. */
+  answer(args: AggregateArgs): Promise<AggregateAnswer>;
   /** Closes the node connections. */
   close(): void;
 }
@@ -33,10 +33,10 @@ export async function createFanout(options: GatewayConfigInput & { logger?: Logg
   const registry = new NodeRegistry(config.nodes, { client, timeoutMs: config.nodeTimeoutMs, logger });
   await registry.refresh();
   const scatter = new HttpScatter({ registry, client, timeoutMs: config.nodeTimeoutMs, logger, ...(options.headersFor ? { headersFor: options.headersFor } : {}) });
-  const deps: PatternDeps = { scatter, privacy: config.privacy, defaultQuorum: config.quorum, maxCells: config.maxCells, logger };
+  const deps: AggregateDeps = { scatter, privacy: config.privacy, defaultQuorum: config.quorum, maxCells: config.maxCells, logger };
   return {
     registry,
-    answer: (args) => answerPattern(args, deps),
+    answer: (args) => answerAggregate(args, deps),
     close: () => client.close(),
   };
 }

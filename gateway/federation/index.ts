@@ -14,11 +14,11 @@ import type { Logger } from 'pino';
 import type { Entropy } from '../../schema/privacy/index.js';
 import type { GatewayConfig } from '../config.js';
 import type { NodeClient } from '../net/node-client.js';
-import type { PatternDeps, PatternGate, Scatter } from '../patterns/answer.js';
+import type { AggregateDeps, AdmissionPort, Scatter } from '../aggregate/answer.js';
 import type { NodeRegistry } from '../registry/index.js';
 import { FanoutDataSource } from './fanout-datasource.js';
 import { HttpScatter, type NodeHeaders } from './scatter.js';
-import { buildNodesSchema, NODES_SDL, NODES_SUBGRAPH_NAME } from './subgraphs/nodes.js';
+import { buildAnalystSchema, ANALYST_SDL, ANALYST_SUBGRAPH_NAME } from './subgraphs/analyst.js';
 import { buildPlatformDataSource, PLATFORM_SDL, PLATFORM_SUBGRAPH_NAME, type PlatformAccess } from './subgraphs/platform.js';
 import { buildReferenceSubgraph } from './subgraphs/reference.js';
 import { composeSupergraph, type LocalSubgraph } from './supergraph.js';
@@ -27,7 +27,7 @@ export { createFanout, type Fanout } from './fanout.js';
 export { FanoutDataSource, catalogError, type FanoutDataSourceOptions } from './fanout-datasource.js';
 export { HttpScatter, type HttpScatterOptions, type NodeHeaders } from './scatter.js';
 export { composeSupergraph, type LocalSubgraph } from './supergraph.js';
-export { NODES_SDL, NODES_SUBGRAPH_NAME, buildNodesSchema, type NodesExecutionContext } from './subgraphs/nodes.js';
+export { ANALYST_SDL, ANALYST_SUBGRAPH_NAME, buildAnalystSchema, type AnalystExecutionContext } from './subgraphs/analyst.js';
 export { PLATFORM_SDL, PLATFORM_SUBGRAPH_NAME, buildPlatformDataSource, type PlatformAccess } from './subgraphs/platform.js';
 export { REFERENCE_SDL, REFERENCE_SUBGRAPH_NAME, buildReferenceSubgraph } from './subgraphs/reference.js';
 export { CatalogLocalDataSource } from './local-datasource.js';
@@ -46,7 +46,7 @@ export interface FederationOptions {
   /** More in-process subgraphs, e.g. `reference`. */
   extraSubgraphs?: LocalSubgraph[];
   /** Admission (policy, cache, ledger) between plan and scatter. */
-  gate?: PatternGate;
+  gate?: AdmissionPort;
   /** Identity, budgets and policy reload for the platform subgraph. */
   platformAccess?: PlatformAccess;
   /** The federation indicator key (indicatorPrevalence). */
@@ -64,7 +64,7 @@ export interface Federation {
   /** The `nodes` subgraph's data source. */
   fanout: FanoutDataSource;
   scatter: Scatter;
-  patternDeps: PatternDeps;
+  aggregateDeps: AggregateDeps;
 }
 
 /**
@@ -78,7 +78,7 @@ export function buildFederation(options: FederationOptions): Federation {
   const scatter =
     options.scatter ??
     new HttpScatter({ registry, client, timeoutMs: config.nodeTimeoutMs, logger, ...(options.headersFor ? { headersFor: options.headersFor } : {}) });
-  const patternDeps: PatternDeps = {
+  const aggregateDeps: AggregateDeps = {
     scatter,
     privacy: config.privacy,
     defaultQuorum: config.quorum,
@@ -89,9 +89,9 @@ export function buildFederation(options: FederationOptions): Federation {
   };
   const indicatorKey = options.indicatorKey ?? config.indicatorKey;
   const schemaOptions = { ...(indicatorKey ? { indicatorKey } : {}), ...(options.today ? { today: options.today } : {}) };
-  const fanout = new FanoutDataSource({ schema: buildNodesSchema(patternDeps, schemaOptions), logger });
+  const fanout = new FanoutDataSource({ schema: buildAnalystSchema(aggregateDeps, schemaOptions), logger });
   const subgraphs: LocalSubgraph[] = [
-    { name: NODES_SUBGRAPH_NAME, typeDefs: parse(NODES_SDL), dataSource: fanout },
+    { name: ANALYST_SUBGRAPH_NAME, typeDefs: parse(ANALYST_SDL), dataSource: fanout },
     { name: PLATFORM_SUBGRAPH_NAME, typeDefs: parse(PLATFORM_SDL), dataSource: buildPlatformDataSource(registry, config.quorum, options.platformAccess, logger) },
     buildReferenceSubgraph({ logger, ...(options.onReferenceRequest ? { onRequest: options.onReferenceRequest } : {}) }),
     ...(options.extraSubgraphs ?? []),
@@ -110,5 +110,5 @@ export function buildFederation(options: FederationOptions): Federation {
       return ds;
     },
   });
-  return { gateway, supergraphSdl, subgraphs, fanout, scatter, patternDeps };
+  return { gateway, supergraphSdl, subgraphs, fanout, scatter, aggregateDeps };
 }

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { CONTRIBUTION_OPERATION, type ContributionRequest } from '../../schema/contract/index.js';
 import { ERROR_CATALOG } from '../../schema/errors.js';
 import { NodeRequestError, type NodeClient } from '../net/node-client.js';
-import type { NodeOutcome, Scatter } from '../patterns/answer.js';
+import type { NodeOutcome, Scatter } from '../aggregate/answer.js';
 import type { NodeRegistry, NodeSnapshot } from '../registry/index.js';
 
 /**

@@ -33,7 +33,7 @@ export interface Reservation {
   /** Random UUID. */
   id: string;
   member: string;
-  /** Fingerprint of the canonical query (PatternAnswer.queryId). */
+  /** Fingerprint of the canonical query (AggregateAnswer.queryId). */
   queryId: string;
   /** The answer-cache key the answer is stored under. */
   cacheKey: string;

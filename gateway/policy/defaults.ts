@@ -4,7 +4,7 @@
  * charge, which measures). Edit the written files and send SIGHUP (or call `reloadPolicies`) to
  * change them without a restart. Not used unless a deployment points at these files.
  */
-import type { Member } from './members.js';
+import type { Member } from '../members.js';
 
 export const DEMO_MEMBERS: readonly Member[] = Object.freeze([
   { id: 'fr-anssi', name: 'ANSSI / CERT-FR (national CERT, France)', region: 'Europe', groups: ['eu', 'national-cert', 'nato'], tlpCeiling: 'AMBER' },

@@ -23,7 +23,7 @@ import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { AccordError } from '../../schema/errors.js';
 import { ACTION_TYPE, AGGREGATE_ACTION, CEDAR_SCHEMA, MEMBER_TYPE, NODE_TYPE } from './cedar-schema.js';
 import { lintPolicy } from './lint.js';
-import type { Member } from './members.js';
+import type { Member } from '../members.js';
 
 /** What policies know about a node. */
 export interface PolicyNode {

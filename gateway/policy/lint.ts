@@ -11,7 +11,7 @@
 import { DIMENSIONS, MEASURES } from '../../schema/contract/index.js';
 import { COUNTRIES, REGIONS, SECTOR_IDS, SUBREGIONS } from '../../schema/reference/index.js';
 import { MEMBER_TYPE, NODE_TYPE } from './cedar-schema.js';
-import { TLP_CEILINGS } from './members.js';
+import { TLP_CEILINGS } from '../members.js';
 
 export interface Domain {
   /** What the values are, for messages. */

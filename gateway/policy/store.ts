@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { AccordError, isAccordError } from '../../schema/errors.js';
 import { Budgets, loadBudgetsFile, resolveBudgets, type BudgetConfigInput } from '../ledger/budgets.js';
 import { compilePolicies, PolicyEngine, type PolicyNode } from './engine.js';
-import { loadMembersFile, validateMembers, type Member } from './members.js';
+import { loadMembersFile, validateMembers, type Member } from '../members.js';
 
 /** Where the access configuration comes from: inline values, or files (reloadable). */
 export interface AccessSources {

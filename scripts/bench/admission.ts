@@ -49,8 +49,8 @@ import { Budgets, resolveBudgets } from '../../gateway/ledger/budgets.js';
 import { answerCacheKey, Ledger } from '../../gateway/ledger/ledger.js';
 import { openGatewayOrm } from '../../gateway/ledger/orm.js';
 import { chargeUnits } from '../../gateway/ledger/units.js';
-import { planPattern } from '../../gateway/patterns/answer.js';
-import { policyContext } from '../../gateway/policy/context.js';
+import { planAggregate } from '../../gateway/aggregate/answer.js';
+import { policyContext } from '../../gateway/admission/policy-context.js';
 import { DEMO_MEMBERS, DEMO_POLICIES } from '../../gateway/policy/defaults.js';
 import { compilePolicies, PolicyEngine } from '../../gateway/policy/engine.js';
 import { SECTOR_IDS } from '../../schema/reference/index.js';
@@ -261,7 +261,7 @@ const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.flo
 function cedarDecisionUs(): number {
   const engine = new PolicyEngine(compilePolicies(DEMO_POLICIES, { memberIds: DEMO_MEMBERS.map((m) => m.id), nodeIds: NODES.map((n) => n.id) }));
   const deps = { privacy: DEFAULT_CONFIG.privacy, defaultQuorum: 'STRICT' as const, maxCells: 5000 };
-  const base = policyContext(planPattern({ groupBy: ['COUNTRY', 'SECTOR'], filter: { countries: ['DE', 'FR'] } }, deps), ['CLEAR', 'GREEN', 'AMBER'], false);
+  const base = policyContext(planAggregate({ groupBy: ['COUNTRY', 'SECTOR'], filter: { countries: ['DE', 'FR'] } }, deps), ['CLEAR', 'GREEN', 'AMBER'], false);
   // distinct in a field the policies read: every decision is a memo miss
   const contexts = Array.from({ length: 3_000 }, (_, i) => ({ ...base, rhoMicro: base.rhoMicro + i }));
   for (const c of contexts.slice(0, 500)) engine.decide(MEMBER, [NODES[0]!], c);

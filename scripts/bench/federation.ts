@@ -43,7 +43,7 @@
  * The seeding, the processes, the deployment and the measurement of one aggregate live in
  * harness.ts, shared with the analyst questions benchmark (questions.ts).
  */
-import type { PatternArgs } from '../../gateway/patterns/query.js';
+import type { AggregateArgs } from '../../gateway/aggregate/query.js';
 import { ALL_NODES, federationNodes } from '../synth/index.js';
 import {
   RATIO_TARGET,
@@ -182,7 +182,7 @@ export const BENCH_WINDOWS: readonly BenchWindow[] = [
 export function variantOf(countries: string[], win: BenchWindow, i: number): Variant {
   const from = win.shift === 'slide' ? addDays(win.from, i) : win.from;
   const to = addDays(win.to, i);
-  const args: PatternArgs = { groupBy: ['COUNTRY', 'SECTOR'], filter: { countries, from, to } };
+  const args: AggregateArgs = { groupBy: ['COUNTRY', 'SECTOR'], filter: { countries, from, to } };
   return makeVariant(args, { query: GATEWAY_QUERY, operationName: 'BenchCrossBorder', field: 'crossBorderPattern', variables: { filter: args.filter } });
 }
 

@@ -27,8 +27,8 @@ import {
 } from '../../schema/contract/index.js';
 import { DEFAULT_CONFIG } from '../../gateway/config.js';
 import { NodeClient, type NodeResponse } from '../../gateway/net/node-client.js';
-import { planPattern } from '../../gateway/patterns/answer.js';
-import type { PatternArgs } from '../../gateway/patterns/query.js';
+import { planAggregate } from '../../gateway/aggregate/answer.js';
+import type { AggregateArgs } from '../../gateway/aggregate/query.js';
 import { openNodeOrm, runContribution, seedDataset, type NodeOrm } from '../../nodes/index.js';
 import { generateFederation, type NodeSpec, type PlantedCampaign } from '../synth/index.js';
 
@@ -695,13 +695,13 @@ export interface GatewayQuestion {
 }
 
 /**
- * The variant for `args` (the question's arguments mapped to PatternArgs, as the gateway maps them)
+ * The variant for `args` (the question's arguments mapped to AggregateArgs, as the gateway maps them)
  * and the gateway question that asks it. The contribution request is planned exactly as the gateway
  * plans it (gateway defaults; the benchmark member's TLP ceiling is AMBER, which adds no TLP
  * filter); the gateway's answer echoes queryId, which the measurement checks.
  */
-export function makeVariant(args: PatternArgs, gw: GatewayQuestion): Variant {
-  const plan = planPattern(args, { privacy: DEFAULT_CONFIG.privacy, defaultQuorum: DEFAULT_CONFIG.quorum, maxCells: DEFAULT_CONFIG.maxCells });
+export function makeVariant(args: AggregateArgs, gw: GatewayQuestion): Variant {
+  const plan = planAggregate(args, { privacy: DEFAULT_CONFIG.privacy, defaultQuorum: DEFAULT_CONFIG.quorum, maxCells: DEFAULT_CONFIG.maxCells });
   return {
     queryId: plan.queryId,
     request: plan.request,

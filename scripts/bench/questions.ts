@@ -6,7 +6,7 @@
  *
  * Every question is one contribution request per node. For each, the benchmark builds that request
  * exactly as the gateway does — the question's arguments through its `*Args` function
- * (gateway/patterns/questions.ts), then `planPattern` — and measures with the federation
+ * (gateway/patterns/questions.ts), then `planAggregate` — and measures with the federation
  * benchmark's machinery (harness.ts): the slowest node's `runContribution` on its own database
  * (in-process: its local SQL time), the same node over HTTP, every node at once without the
  * gateway, and the gateway end to end. The ratio gateway p50 ÷ slowest node local p50 has the
@@ -40,8 +40,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { PatternArgs } from '../../gateway/patterns/query.js';
-import { impactArgs, prevalenceArgs, topKArgs, trendArgs, vintageArgs } from '../../gateway/patterns/questions.js';
+import type { AggregateArgs } from '../../gateway/aggregate/query.js';
+import { impactArgs, prevalenceArgs, topKArgs, trendArgs, vintageArgs } from '../../gateway/aggregate/questions.js';
 import { ALL_NODES, federationNodes, type PlantedCampaign } from '../synth/index.js';
 import {
   RATIO_TARGET,
@@ -79,8 +79,8 @@ export interface QuestionFigures {
   label: string;
   question: string;
   description: string;
-  /** The first round's arguments as the gateway maps them (PatternArgs). */
-  args: PatternArgs;
+  /** The first round's arguments as the gateway maps them (AggregateArgs). */
+  args: AggregateArgs;
   figures: AggregateFigures;
 }
 
@@ -105,7 +105,7 @@ const ENVELOPE = `
 
 /** One round's question: its arguments as the gateway maps them, and its GraphQL variables. */
 interface Round {
-  args: PatternArgs;
+  args: AggregateArgs;
   variables: Record<string, unknown>;
 }
 

@@ -20,7 +20,7 @@ import { Ledger } from '../../gateway/ledger/ledger.js';
 import { Budgets, resolveBudgets } from '../../gateway/ledger/budgets.js';
 import { openGatewayOrm } from '../../gateway/ledger/orm.js';
 import { chargeUnits, fromUnits } from '../../gateway/ledger/units.js';
-import { planPattern } from '../../gateway/patterns/answer.js';
+import { planAggregate } from '../../gateway/aggregate/answer.js';
 import { ALLOW_ALL, makeAccessFixture, TEST_MEMBERS, type AccessFixture } from '../helpers/access.js';
 import { startStubNode, type StubNode } from '../helpers/stub-node.js';
 import { GATEWAY_MAIN, startProcess, stopProcess, waitListening, type Proc } from './helpers.js';
@@ -31,7 +31,7 @@ const DIALECTS = ['sqlite', ...(PG_URL ? ['postgresql'] : [])] as const;
 type DialectName = (typeof DIALECTS)[number];
 
 const PERIOD = ledgerPeriod();
-const CHARGE_UNITS = chargeUnits(planPattern({ groupBy: ['COUNTRY'] }, { privacy: DEFAULT_CONFIG.privacy, defaultQuorum: 'STRICT', maxCells: 5000 }).zcdp);
+const CHARGE_UNITS = chargeUnits(planAggregate({ groupBy: ['COUNTRY'] }, { privacy: DEFAULT_CONFIG.privacy, defaultQuorum: 'STRICT', maxCells: 5000 }).zcdp);
 const CHARGE = fromUnits(CHARGE_UNITS).rho;
 const MEMBER_IDS = TEST_MEMBERS.filter((m) => m.tlpCeiling === 'AMBER').map((m) => m.id).concat('green-analyst');
 

@@ -2,7 +2,7 @@
  * The analyst questions end to end as real processes: three nodes (dist/nodes/main.js) over SQLite
  * files seeded from a synthetic federation, the gateway (dist/gateway/main.js), access control on
  * (member token, signed grants the nodes verify), one federation indicator key shared by all of
- * them. Every question is ONE contribution request per node: `planPattern(xxxArgs(args),
+ * them. Every question is ONE contribution request per node: `planAggregate(xxxArgs(args),
  * deps).request` is exactly what the gateway sends, so the truth is computed independently of the
  * gateway with the node's pure reference contribution (nodes/contribution/reference.ts) summed over
  * the nodes' datasets.
@@ -62,9 +62,9 @@ import { referenceCells, referenceContribution } from '../../nodes/contribution/
 import { createGateway, type Gateway } from '../../gateway/app.js';
 import { ensureSigningKey } from '../../gateway/grants/signer.js';
 import { chargeUnits } from '../../gateway/ledger/units.js';
-import { planPattern, type PatternPlan } from '../../gateway/patterns/answer.js';
-import type { PatternArgs, PatternFilterInput } from '../../gateway/patterns/query.js';
-import { impactArgs, prevalenceArgs, topKArgs, trendArgs, vintageArgs } from '../../gateway/patterns/questions.js';
+import { planAggregate, type AggregatePlan } from '../../gateway/aggregate/answer.js';
+import type { AggregateArgs, AggregateFilterInput } from '../../gateway/aggregate/query.js';
+import { impactArgs, prevalenceArgs, topKArgs, trendArgs, vintageArgs } from '../../gateway/aggregate/questions.js';
 import { DEMO_NODES, generateFederation } from '../../scripts/synth/index.js';
 import { makeAccessFixture, type AccessFixture } from '../helpers/access.js';
 import {
@@ -148,7 +148,7 @@ const HOME_SUBREGIONS = [...new Set(DATA_COUNTRIES.map((c) => countryByAlpha2(c)
 const OTHER_SUBREGIONS = SUBREGIONS.filter((s) => !HOME_SUBREGIONS.includes(s));
 let variants = 0;
 /** `filter` with a subregions list never used before (every home sub-region plus a new subset of the others). */
-function fresh(filter: PatternFilterInput): PatternFilterInput {
+function fresh(filter: AggregateFilterInput): AggregateFilterInput {
   const n = ++variants;
   return { ...filter, subregions: [...HOME_SUBREGIONS, ...OTHER_SUBREGIONS.filter((_, i) => (n >> i) & 1)] };
 }
@@ -224,7 +224,7 @@ interface Envelope {
   cached: boolean;
   remainingBudget: Array<{ node: string; spent: { rho: number; delta: number } }>;
 }
-interface PatternAnswer extends Envelope {
+interface AggregateAnswer extends Envelope {
   groupBy: string[];
   cells: Array<Estimate & { sector: string | null; tlp: string | null; tool: string | null; exploit: { cve: string } | null; selected: boolean }>;
 }
@@ -309,20 +309,20 @@ interface Question<A extends Envelope> {
   /** Variables of a variant never asked before. */
   variables(): Record<string, unknown>;
   /** The gateway's plan for these variables (the answer gives the prevalence window). */
-  plan(variables: Record<string, unknown>, answer: A): PatternPlan;
+  plan(variables: Record<string, unknown>, answer: A): AggregatePlan;
 }
 
-const CROSS: Question<PatternAnswer> = {
+const CROSS: Question<AggregateAnswer> = {
   field: 'crossBorderPattern',
   query: CROSS_QUERY,
   variables: () => ({ measure: 'ORGANISATIONS', groupBy: ['SECTOR', 'TLP'], filter: fresh(YEAR) }),
-  plan: (v) => planPattern({ ...(v as unknown as PatternArgs), question: 'crossBorderPattern' }, DEPS),
+  plan: (v) => planAggregate({ ...(v as unknown as AggregateArgs), question: 'crossBorderPattern' }, DEPS),
 };
 const TREND: Question<TrendAnswer> = {
   field: 'trend',
   query: TREND_QUERY,
   variables: () => ({ measure: 'INCIDENTS', interval: 'MONTH', filter: fresh(TREND_WINDOW) }),
-  plan: (v) => planPattern(trendArgs(v as never), DEPS),
+  plan: (v) => planAggregate(trendArgs(v as never), DEPS),
 };
 /** k of the top-k question: set once the truth is known (see the top-k test). */
 let topK = 0;
@@ -330,25 +330,25 @@ const TOPK: Question<TopKAnswer> = {
   field: 'topK',
   query: TOPK_QUERY,
   variables: () => ({ k: topK, by: 'EXPLOIT', measure: 'ORGANISATIONS', filter: fresh(TOOL_WINDOW) }),
-  plan: (v) => planPattern(topKArgs(v as never), DEPS),
+  plan: (v) => planAggregate(topKArgs(v as never), DEPS),
 };
 const VINTAGES: Question<VintageAnswer> = {
   field: 'exploitVintages',
   query: VINTAGE_QUERY,
   variables: () => ({ by: ['SECTOR'], measure: 'INCIDENTS', filter: fresh(YEAR) }),
-  plan: (v) => planPattern(vintageArgs(v as never), DEPS),
+  plan: (v) => planAggregate(vintageArgs(v as never), DEPS),
 };
 const IMPACT: Question<ImpactAnswer> = {
   field: 'sectorImpact',
   query: IMPACT_QUERY,
   variables: () => ({ groupBy: ['SECTOR'], filter: fresh(IMPACT_WINDOW) }),
-  plan: (v) => planPattern(impactArgs(v as never), DEPS),
+  plan: (v) => planAggregate(impactArgs(v as never), DEPS),
 };
 /** The plan of a prevalence answer: the gateway's `today` is the day before the answer's window ends. */
-function prevalencePlan(v: Record<string, unknown>, a: PrevalenceAnswer): PatternPlan {
+function prevalencePlan(v: Record<string, unknown>, a: PrevalenceAnswer): AggregatePlan {
   const p = prevalenceArgs(v as never, INDICATOR_KEY, addDays(a.window.to, -1));
   expect(a.window).toEqual(p.window);
-  return planPattern(p.args, DEPS);
+  return planAggregate(p.args, DEPS);
 }
 const prevalence = (indicator: { type: string; value: string }): Question<PrevalenceAnswer> => ({
   field: 'indicatorPrevalence',
@@ -436,7 +436,7 @@ async function ask<A>(field: string, query: string, variables: Record<string, un
 }
 
 /** Asks a fresh variant of `q`; returns the answer with the gateway's plan for it. */
-async function askFresh<A extends Envelope>(q: Question<A>): Promise<{ answer: A; plan: PatternPlan; variables: Record<string, unknown> }> {
+async function askFresh<A extends Envelope>(q: Question<A>): Promise<{ answer: A; plan: AggregatePlan; variables: Record<string, unknown> }> {
   const variables = q.variables();
   const answer = await ask<A>(q.field, q.query, variables);
   const plan = q.plan(variables, answer);
@@ -445,7 +445,7 @@ async function askFresh<A extends Envelope>(q: Question<A>): Promise<{ answer: A
 }
 
 /** What every fresh answer must say about itself, against the plan computed here. */
-function checkEnvelope(a: Envelope, plan: PatternPlan): void {
+function checkEnvelope(a: Envelope, plan: AggregatePlan): void {
   expect(a.queryId).toBe(plan.queryId);
   expect(a.measure).toBe(plan.query.measure);
   expect(a.cached).toBe(false);
@@ -566,7 +566,7 @@ describe('every analyst question over HTTP is within its stated intervals of the
 
   test('topK: the leading KEV CVEs by organisations hit, sorted by their noisy counts', async () => {
     // k where the k-th and (k+1)-th true counts are more than 2·7σ apart (see the file comment).
-    const base = planPattern(topKArgs({ k: 1, by: 'EXPLOIT', measure: 'ORGANISATIONS', filter: TOOL_WINDOW }), DEPS);
+    const base = planAggregate(topKArgs({ k: 1, by: 'EXPLOIT', measure: 'ORGANISATIONS', filter: TOOL_WINDOW }), DEPS);
     expect(maxGroupsPerOrganisation(base.request)).toBeLessThanOrEqual(L0);
     const truth = truthOf(base.request);
     const sigma = base.mechanism.scale;
@@ -855,16 +855,16 @@ describe('node-data keys: partition selection', () => {
 
     const pattern = (): Record<string, unknown> => ({ measure: 'INCIDENTS', groupBy: ['TOOL'], filter: fresh(TOOL_WINDOW) });
     const ranking = (): Record<string, unknown> => ({ k: 100, by: 'TOOL', measure: 'ORGANISATIONS', filter: fresh(TOOL_WINDOW) });
-    const released: Array<{ plan: PatternPlan; threshold: number; keys: Array<{ tool: string; raw: number; selected: boolean }> }> = [];
+    const released: Array<{ plan: AggregatePlan; threshold: number; keys: Array<{ tool: string; raw: number; selected: boolean }> }> = [];
     for (let r = 0; r < TOOL_VARIANTS; r++) {
       for (const kind of ['pattern', 'topK'] as const) {
         const variables = kind === 'pattern' ? pattern() : ranking();
-        const plan = kind === 'pattern' ? planPattern({ ...(variables as unknown as PatternArgs), question: 'crossBorderPattern' }, DEPS) : planPattern(topKArgs(variables as never), DEPS);
+        const plan = kind === 'pattern' ? planAggregate({ ...(variables as unknown as AggregateArgs), question: 'crossBorderPattern' }, DEPS) : planAggregate(topKArgs(variables as never), DEPS);
         if (r === 0) expect(maxGroupsPerOrganisation(plan.request)).toBeLessThanOrEqual(L0);
         let keys: Array<{ tool: string; raw: number; selected: boolean }>;
         let envelope: Envelope;
         if (kind === 'pattern') {
-          const a = await ask<PatternAnswer>('crossBorderPattern', CROSS_QUERY, variables);
+          const a = await ask<AggregateAnswer>('crossBorderPattern', CROSS_QUERY, variables);
           keys = a.cells.map((c) => ({ tool: c.tool!, raw: c.rawValue, selected: c.selected }));
           envelope = a;
         } else {

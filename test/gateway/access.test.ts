@@ -13,7 +13,7 @@ import { contributionFingerprint, GRANT_TYPE, ledgerPeriod, MAX_GRANT_TTL_SECOND
 import { createGateway, type Gateway } from '../../gateway/app.js';
 import { DEFAULT_CONFIG } from '../../gateway/config.js';
 import { chargeUnits, fromUnits } from '../../gateway/ledger/units.js';
-import { planPattern } from '../../gateway/patterns/answer.js';
+import { planAggregate } from '../../gateway/aggregate/answer.js';
 import { compilePolicies } from '../../gateway/policy/engine.js';
 import { DEMO_MEMBERS, DEMO_POLICIES } from '../../gateway/policy/defaults.js';
 import { makeAccessFixture, TEST_MEMBERS, type AccessFixture } from '../helpers/access.js';
@@ -64,7 +64,7 @@ when { context.rhoMicro > 60000 };
 `;
 
 /** The charge of one query at the default ρ, as the ledger records it (rounded up to pico-ρ). */
-const CHARGE = fromUnits(chargeUnits(planPattern({ groupBy: ['COUNTRY'] }, { privacy: DEFAULT_CONFIG.privacy, defaultQuorum: 'STRICT', maxCells: 5000 }).zcdp)).rho;
+const CHARGE = fromUnits(chargeUnits(planAggregate({ groupBy: ['COUNTRY'] }, { privacy: DEFAULT_CONFIG.privacy, defaultQuorum: 'STRICT', maxCells: 5000 }).zcdp)).rho;
 const PERIOD = ledgerPeriod();
 
 let serial = 0;

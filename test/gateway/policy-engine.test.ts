@@ -8,12 +8,12 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_CONFIG } from '../../gateway/config.js';
-import { planPattern } from '../../gateway/patterns/answer.js';
+import { planAggregate } from '../../gateway/aggregate/answer.js';
 import { CEDAR_SCHEMA } from '../../gateway/policy/cedar-schema.js';
-import { policyContext } from '../../gateway/policy/context.js';
+import { policyContext } from '../../gateway/admission/policy-context.js';
 import { DEMO_MEMBERS, DEMO_POLICIES } from '../../gateway/policy/defaults.js';
 import { compilePolicies, PolicyEngine, type PolicyContext, type PolicyNode } from '../../gateway/policy/engine.js';
-import { tlpLevelsUpTo, type Member } from '../../gateway/policy/members.js';
+import { tlpLevelsUpTo, type Member } from '../../gateway/members.js';
 import { SECTOR_IDS } from '../../schema/reference/index.js';
 
 const NODES: PolicyNode[] = [
@@ -92,7 +92,7 @@ describe('policy engine', () => {
     let checked = 0;
     let denied = 0;
     for (const q of questions(150)) {
-      const plan = planPattern(q as never, deps);
+      const plan = planAggregate(q as never, deps);
       for (const member of MEMBERS) {
         const ctx = policyContext(plan, tlpLevelsUpTo(member.tlpCeiling), false);
         const decisions = engine.decide(member, NODES, ctx);
@@ -117,7 +117,7 @@ describe('policy engine', () => {
 
   test('indistinguishable nodes share one evaluation', () => {
     const engine = new PolicyEngine(compilePolicies(DEMO_POLICIES, known));
-    const plan = planPattern({ groupBy: ['COUNTRY'], filter: { countries: ['DE'] } }, deps);
+    const plan = planAggregate({ groupBy: ['COUNTRY'], filter: { countries: ['DE'] } }, deps);
     engine.decide(DEMO_MEMBERS[0]!, NODES, policyContext(plan, ['CLEAR', 'GREEN', 'AMBER'], false));
     // the demo rules read no node attribute and name cert-de only: two classes for five nodes
     expect(engine.evaluations).toBe(2);

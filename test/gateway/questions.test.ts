@@ -11,7 +11,7 @@ import { VINTAGE_BUCKETS } from '../../schema/contract/contribution.js';
 import { indicatorHash } from '../../schema/contract/indicator.js';
 import { countSensitivity, discreteGaussianWithSigma, noiseHalfWidth } from '../../schema/privacy/index.js';
 import { ACTORS, KEV } from '../../schema/reference/index.js';
-import { gatherPattern, NO_KEY, planPattern, type NodeOutcome, type PatternAnswer } from '../../gateway/patterns/answer.js';
+import { gatherAggregate, NO_KEY, planAggregate, type NodeOutcome, type AggregateAnswer } from '../../gateway/aggregate/answer.js';
 import { DEFAULT_CONFIG } from '../../gateway/config.js';
 import {
   changeFlag,
@@ -25,8 +25,8 @@ import {
   topKArgs,
   trendArgs,
   vintageArgs,
-} from '../../gateway/patterns/questions.js';
-import { validateContribution } from '../../gateway/patterns/validate.js';
+} from '../../gateway/aggregate/questions.js';
+import { validateContribution } from '../../gateway/aggregate/validate.js';
 import { binomialUpperTail } from '../helpers/stats.js';
 import { codeOf as code } from '../helpers/errors.js';
 
@@ -43,16 +43,16 @@ function upperAlarm(n: number, p: number, alpha: number): number {
 
 describe('key domains with node-data keys', () => {
   test('TOOL has no public keys; EXPLOIT and ACTOR release the catalogs; listing keys makes them public', () => {
-    const tool = planPattern({ groupBy: ['TOOL'] }, deps);
+    const tool = planAggregate({ groupBy: ['TOOL'] }, deps);
     expect(tool.domain.keys).toEqual([]);
     expect(tool.domain.open).toEqual([true]);
     expect(tool.selection).not.toBeNull();
-    const exploit = planPattern({ groupBy: ['EXPLOIT'] }, deps);
+    const exploit = planAggregate({ groupBy: ['EXPLOIT'] }, deps);
     expect(exploit.domain.keys.length).toBe(KEV.length);
     expect(exploit.domain.open).toEqual([true]);
-    const actor = planPattern({ groupBy: ['ACTOR'] }, deps);
+    const actor = planAggregate({ groupBy: ['ACTOR'] }, deps);
     expect(actor.domain.keys.length).toBe(ACTORS.length);
-    const listed = planPattern({ groupBy: ['TOOL', 'SECTOR'], filter: { tools: ['Cobalt Strike', ' Mimikatz '], sectors: ['energy'] } }, deps);
+    const listed = planAggregate({ groupBy: ['TOOL', 'SECTOR'], filter: { tools: ['Cobalt Strike', ' Mimikatz '], sectors: ['energy'] } }, deps);
     expect(listed.domain.keys).toEqual([
       ['Cobalt Strike', 'energy'],
       ['Mimikatz', 'energy'],
@@ -61,30 +61,30 @@ describe('key domains with node-data keys', () => {
     expect(listed.selection).toBeNull();
   });
   test('TLP and VINTAGE enumerate their public buckets; the member ceiling narrows TLP', () => {
-    expect(planPattern({ groupBy: ['VINTAGE'] }, deps).domain.keys.map((k) => k[0])).toEqual([...VINTAGE_BUCKETS]);
-    expect(planPattern({ groupBy: ['TLP'] }, deps).domain.keys.map((k) => k[0])).toEqual(['CLEAR', 'GREEN', 'AMBER']);
-    expect(planPattern({ groupBy: ['TLP'] }, deps, { tlp: ['CLEAR', 'GREEN'] }).domain.keys.map((k) => k[0])).toEqual(['CLEAR', 'GREEN']);
-    expect(planPattern({ groupBy: ['TLP'], filter: { tlp: ['amber', 'GREEN'] } }, deps, { tlp: ['CLEAR', 'GREEN'] }).domain.keys.map((k) => k[0])).toEqual(['GREEN']);
-    expect(code(() => planPattern({ groupBy: ['TLP'], filter: { tlp: ['AMBER'] } }, deps, { tlp: ['CLEAR'] }))).toBe('INVALID_QUERY');
-    expect(code(() => planPattern({ groupBy: ['TLP'], filter: { tlp: ['RED'] } }, deps))).toBe('INVALID_QUERY');
+    expect(planAggregate({ groupBy: ['VINTAGE'] }, deps).domain.keys.map((k) => k[0])).toEqual([...VINTAGE_BUCKETS]);
+    expect(planAggregate({ groupBy: ['TLP'] }, deps).domain.keys.map((k) => k[0])).toEqual(['CLEAR', 'GREEN', 'AMBER']);
+    expect(planAggregate({ groupBy: ['TLP'] }, deps, { tlp: ['CLEAR', 'GREEN'] }).domain.keys.map((k) => k[0])).toEqual(['CLEAR', 'GREEN']);
+    expect(planAggregate({ groupBy: ['TLP'], filter: { tlp: ['amber', 'GREEN'] } }, deps, { tlp: ['CLEAR', 'GREEN'] }).domain.keys.map((k) => k[0])).toEqual(['GREEN']);
+    expect(code(() => planAggregate({ groupBy: ['TLP'], filter: { tlp: ['AMBER'] } }, deps, { tlp: ['CLEAR'] }))).toBe('INVALID_QUERY');
+    expect(code(() => planAggregate({ groupBy: ['TLP'], filter: { tlp: ['RED'] } }, deps))).toBe('INVALID_QUERY');
   });
   test('filters validate CVE ids, canonicalise actor synonyms and refuse control characters', () => {
-    const q = planPattern({ groupBy: [], filter: { exploits: ['cve-2021-44228'] } }, deps).query;
+    const q = planAggregate({ groupBy: [], filter: { exploits: ['cve-2021-44228'] } }, deps).query;
     expect(q.filter.exploits).toEqual(['CVE-2021-44228']);
-    expect(code(() => planPattern({ groupBy: [], filter: { exploits: ['log4shell'] } }, deps))).toBe('INVALID_QUERY');
-    expect(code(() => planPattern({ groupBy: [], filter: { tools: ['a\u0000b'] } }, deps))).toBe('INVALID_QUERY');
-    expect(code(() => planPattern({ groupBy: [], filter: { tools: ['x'.repeat(201)] } }, deps))).toBe('INVALID_QUERY');
+    expect(code(() => planAggregate({ groupBy: [], filter: { exploits: ['log4shell'] } }, deps))).toBe('INVALID_QUERY');
+    expect(code(() => planAggregate({ groupBy: [], filter: { tools: ['a\u0000b'] } }, deps))).toBe('INVALID_QUERY');
+    expect(code(() => planAggregate({ groupBy: [], filter: { tools: ['x'.repeat(201)] } }, deps))).toBe('INVALID_QUERY');
     const withSynonym = ACTORS.find((a) => a.synonyms.length > 0)!;
-    expect(planPattern({ groupBy: [], filter: { actors: [withSynonym.synonyms[0]!] } }, deps).query.filter.actors).toEqual([withSynonym.name]);
+    expect(planAggregate({ groupBy: [], filter: { actors: [withSynonym.synonyms[0]!] } }, deps).query.filter.actors).toEqual([withSynonym.name]);
   });
   test('a public domain above the cell limit is refused with a hint to use topK', () => {
-    const c = code(() => planPattern({ groupBy: ['EXPLOIT', 'SECTOR'] }, deps));
+    const c = code(() => planAggregate({ groupBy: ['EXPLOIT', 'SECTOR'] }, deps));
     expect(c).toBe('INVALID_QUERY');
   });
 });
 
 describe('validation of node-data keys', () => {
-  const plan = planPattern({ groupBy: ['TOOL', 'SECTOR'], filter: { sectors: ['energy', 'healthcare-public-health'] } }, deps);
+  const plan = planAggregate({ groupBy: ['TOOL', 'SECTOR'], filter: { sectors: ['energy', 'healthcare-public-health'] } }, deps);
   const exp = { node: 'n', queryId: plan.queryId, domain: plan.domain, bounds: plan.bounds };
   const c = (key: string[], count = 1) => ({ node: 'n', queryId: plan.queryId, units: 5, groups: [{ key, count, sum: null, disrupted: null }] });
   test('accepts a free-text value at the open position with public values elsewhere', () => {
@@ -100,7 +100,7 @@ describe('validation of node-data keys', () => {
     expect(validateContribution(c(key as string[]), exp).ok).toBe(false);
   });
   test('an open EXPLOIT value must be a CVE id', () => {
-    const p = planPattern({ groupBy: ['EXPLOIT'] }, deps);
+    const p = planAggregate({ groupBy: ['EXPLOIT'] }, deps);
     const e = { node: 'n', queryId: p.queryId, domain: p.domain, bounds: p.bounds };
     const mk = (key: string) => ({ node: 'n', queryId: p.queryId, units: 5, groups: [{ key: [key], count: 1, sum: null, disrupted: null }] });
     expect(validateContribution(mk('CVE-1999-0001'), e).ok).toBe(true);
@@ -113,7 +113,7 @@ describe('validation of node-data keys', () => {
 });
 
 describe('partition selection in gather', () => {
-  const plan = planPattern({ groupBy: ['TOOL'] }, deps);
+  const plan = planAggregate({ groupBy: ['TOOL'] }, deps);
   const L = plan.bounds.maxPerPartition;
   const outcomes = (rare: number, common: number): NodeOutcome[] => [
     {
@@ -151,7 +151,7 @@ describe('partition selection in gather', () => {
     let rareSeen = 0;
     let commonSeen = 0;
     for (let i = 0; i < 2_000; i++) {
-      const a = gatherPattern(plan, ['a'], outcomes(L, common), { logger: quiet });
+      const a = gatherAggregate(plan, ['a'], outcomes(L, common), { logger: quiet });
       for (const c of a.cells) {
         if (c.tool === 'RareTool') rareSeen++;
         if (c.tool === 'CommonTool') {
@@ -167,7 +167,7 @@ describe('partition selection in gather', () => {
 });
 
 describe('sector impact', () => {
-  const plan = planPattern(impactArgs({ groupBy: ['SECTOR'], filter: { sectors: ['energy', 'healthcare-public-health'] } }), deps);
+  const plan = planAggregate(impactArgs({ groupBy: ['SECTOR'], filter: { sectors: ['energy', 'healthcare-public-health'] } }), deps);
   test('three releases with ρ split in thirds; the composed charge stays within ρ', () => {
     expect(plan.request.measure).toBe('SEVERITY_SUM');
     expect(plan.bounds).toMatchObject({ clampLo: 1, clampHi: 5, gridExponent: 0 });
@@ -178,9 +178,9 @@ describe('sector impact', () => {
     expect(plan.impact!.sum.scale / plan.mechanism.scale).toBeCloseTo(5, 3);
   });
   test('IMPACT is the measure of sectorImpact and of no other question', () => {
-    expect(code(() => planPattern({ question: 'crossBorderPattern', measure: 'IMPACT', groupBy: ['SECTOR'] }, deps))).toBe('INVALID_QUERY');
-    expect(code(() => planPattern(trendArgs({ measure: 'IMPACT', interval: 'MONTH', filter: { from: '2024-01-01', to: '2024-03-01' } }), deps))).toBe('INVALID_QUERY');
-    expect(code(() => planPattern({ question: 'sectorImpact', measure: 'INCIDENTS', groupBy: ['SECTOR'] }, deps))).toBe('INVALID_QUERY');
+    expect(code(() => planAggregate({ question: 'crossBorderPattern', measure: 'IMPACT', groupBy: ['SECTOR'] }, deps))).toBe('INVALID_QUERY');
+    expect(code(() => planAggregate(trendArgs({ measure: 'IMPACT', interval: 'MONTH', filter: { from: '2024-01-01', to: '2024-03-01' } }), deps))).toBe('INVALID_QUERY');
+    expect(code(() => planAggregate({ question: 'sectorImpact', measure: 'INCIDENTS', groupBy: ['SECTOR'] }, deps))).toBe('INVALID_QUERY');
   });
   test('ratios: value, interval and the range when the count is too noisy', () => {
     const parts = { sdNum: 2, sdDen: 1, hNum: 5, hDen: 3 };
@@ -220,7 +220,7 @@ describe('sector impact', () => {
       ok: true,
       contribution: { node: 'a', queryId: plan.queryId, units: 900, groups: [{ key: ['energy'], count: 800, sum: 2400, disrupted: 200 }] },
     };
-    const a = gatherPattern(plan, ['a'], [outcome], { logger: quiet });
+    const a = gatherAggregate(plan, ['a'], [outcome], { logger: quiet });
     const shaped = shapeImpact(a, ['SECTOR']);
     const energy = shaped.cells.find((c) => c.sector === 'energy')!;
     // 10 σ bounds: false alarm < 1e-20
@@ -236,7 +236,7 @@ describe('sector impact', () => {
   });
 });
 
-function fakeAnswer(cells: Array<Partial<PatternAnswer['cells'][number]> & { rawValue: number }>, ci = 10): PatternAnswer {
+function fakeAnswer(cells: Array<Partial<AggregateAnswer['cells'][number]> & { rawValue: number }>, ci = 10): AggregateAnswer {
   return {
     queryId: 'q',
     question: 'crossBorderPattern',

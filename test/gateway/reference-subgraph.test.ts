@@ -10,7 +10,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CatalogLocalDataSource } from '../../gateway/federation/local-datasource.js';
-import { NODES_SDL, NODES_SUBGRAPH_NAME } from '../../gateway/federation/subgraphs/nodes.js';
+import { ANALYST_SDL, ANALYST_SUBGRAPH_NAME } from '../../gateway/federation/subgraphs/analyst.js';
 import { PLATFORM_SDL, PLATFORM_SUBGRAPH_NAME } from '../../gateway/federation/subgraphs/platform.js';
 import { buildReferenceSubgraph, REFERENCE_SUBGRAPH_NAME } from '../../gateway/federation/subgraphs/reference.js';
 import { composeSupergraph, type LocalSubgraph } from '../../gateway/federation/supergraph.js';
@@ -99,7 +99,7 @@ afterAll(async () => {
 
 test('composes with the gateway’s own subgraphs: no root field or type clashes', () => {
   const sdl = composeSupergraph([
-    { name: NODES_SUBGRAPH_NAME, typeDefs: parse(NODES_SDL) },
+    { name: ANALYST_SUBGRAPH_NAME, typeDefs: parse(ANALYST_SDL) },
     { name: PLATFORM_SUBGRAPH_NAME, typeDefs: parse(PLATFORM_SDL) },
     buildReferenceSubgraph({ logger: quietLogger }),
   ]);

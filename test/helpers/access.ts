@@ -11,7 +11,7 @@ import { SignJWT, importJWK, type JWK } from 'jose';
 import { DEFAULT_AUDIENCE, DEV_ISSUER, generateEd25519 } from '../../gateway/auth/dev-issuer.js';
 import type { AccessConfig } from '../../gateway/config.js';
 import type { BudgetConfigInput } from '../../gateway/ledger/budgets.js';
-import type { Member } from '../../gateway/policy/members.js';
+import type { Member } from '../../gateway/members.js';
 
 /** Members used by default: two regions, a staff account, a reduced TLP ceiling. */
 export const TEST_MEMBERS: Member[] = [

@@ -1,5 +1,5 @@
 /** Talking to the gateway over real HTTP in tests: one GraphQL POST and the answer's wire shape. */
-import type { PatternCell } from '../../gateway/patterns/answer.js';
+import type { AggregateCell } from '../../gateway/aggregate/answer.js';
 
 export interface GqlResult<T = Record<string, unknown>> {
   status: number;
@@ -20,7 +20,7 @@ export async function gql<T = Record<string, any>>(url: string, query: string, v
 }
 
 /** A released cell, as the gateway's API returns it. */
-export type Cell = PatternCell;
+export type Cell = AggregateCell;
 
 export interface Answer {
   queryId: string;

@@ -10,7 +10,7 @@ import { contributionSdlHash } from '../../../schema/contract/index.js';
 import { AccordError } from '../../../schema/errors.js';
 import type { Principal } from '../../auth/authenticator.js';
 import type { QuorumMode } from '../../config.js';
-import type { NodeBudget } from '../../patterns/answer.js';
+import type { NodeBudget } from '../../aggregate/answer.js';
 import type { ReloadResult } from '../../policy/store.js';
 import type { NodeRegistry, NodeSnapshot } from '../../registry/index.js';
 import { CatalogLocalDataSource } from '../local-datasource.js';

@@ -6,8 +6,8 @@
  *   [ { "id": "fr-anssi", "name": "ANSSI / CERT-FR", "region": "Europe", "groups": ["eu", "nato"], "tlpCeiling": "AMBER" } ]
  */
 import { readFileSync } from 'node:fs';
-import { AccordError } from '../../schema/errors.js';
-import { isRegion } from '../../schema/reference/index.js';
+import { AccordError } from '../schema/errors.js';
+import { isRegion } from '../schema/reference/index.js';
 
 /** TLP levels a member may receive contributions from, lowest first (AMBER+STRICT and RED never leave a node). */
 export const TLP_CEILINGS = ['CLEAR', 'GREEN', 'AMBER'] as const;

@@ -16,17 +16,17 @@ import { daysBetween, isIsoDate } from '../../schema/contract/calendar.js';
  * What an aggregate counts: incidents (L∞ = maxPerPartition), distinct organisations (L∞ = 1), or
  * IMPACT — bounded incidents with their clamped severity sum and disruption count (sector impact).
  */
-export type PatternMeasure = 'INCIDENTS' | 'ORGANISATIONS' | 'IMPACT';
+export type AggregateMeasure = 'INCIDENTS' | 'ORGANISATIONS' | 'IMPACT';
 /** The measures `crossBorderPattern` offers (IMPACT is reached through `sectorImpact`). */
-export const PATTERN_MEASURES: readonly PatternMeasure[] = ['INCIDENTS', 'ORGANISATIONS'];
-const ALL_MEASURES: readonly PatternMeasure[] = ['INCIDENTS', 'ORGANISATIONS', 'IMPACT'];
+export const AGGREGATE_MEASURES: readonly AggregateMeasure[] = ['INCIDENTS', 'ORGANISATIONS'];
+const ALL_MEASURES: readonly AggregateMeasure[] = ['INCIDENTS', 'ORGANISATIONS', 'IMPACT'];
 
 /** Every dimension of the contribution protocol can be grouped by. */
-export type PatternDimension = Dimension;
-export const PATTERN_DIMENSIONS: readonly PatternDimension[] = ['COUNTRY', 'REGION', 'SUBREGION', 'SECTOR', 'WEEK', 'MONTH', 'EXPLOIT', 'TOOL', 'ACTOR', 'TLP', 'VINTAGE'];
+export type AggregateDimension = Dimension;
+export const AGGREGATE_DIMENSIONS: readonly AggregateDimension[] = ['COUNTRY', 'REGION', 'SUBREGION', 'SECTOR', 'WEEK', 'MONTH', 'EXPLOIT', 'TOOL', 'ACTOR', 'TLP', 'VINTAGE'];
 
 /** The analyst's filter as received (GraphQL input `PatternFilter`). */
-export interface PatternFilterInput {
+export interface AggregateFilterInput {
   countries?: readonly string[] | null;
   regions?: readonly string[] | null;
   subregions?: readonly string[] | null;
@@ -40,10 +40,10 @@ export interface PatternFilterInput {
 }
 
 /** The arguments of an aggregate question, as received (questions map theirs onto these). */
-export interface PatternArgs {
-  measure?: PatternMeasure | null;
-  groupBy: readonly PatternDimension[];
-  filter?: PatternFilterInput | null;
+export interface AggregateArgs {
+  measure?: AggregateMeasure | null;
+  groupBy: readonly AggregateDimension[];
+  filter?: AggregateFilterInput | null;
   quorum?: QuorumMode | null;
   /** Node ids to ask; absent: every node the member's policy allows. */
   nodes?: readonly string[] | null;
@@ -79,10 +79,10 @@ export interface PatternFilter {
   tlp?: string[];
 }
 
-export interface PatternQuery {
+export interface AggregateQuery {
   question: QuestionKind;
-  measure: PatternMeasure;
-  groupBy: PatternDimension[];
+  measure: AggregateMeasure;
+  groupBy: AggregateDimension[];
   filter: PatternFilter;
   quorum: QuorumMode;
 }
@@ -136,14 +136,14 @@ function canonicalList(
  * Throws AccordError('INVALID_QUERY') for an unknown measure or dimension, a repeated dimension,
  * unknown filter values, a malformed or empty date window, or a time grouping without a window.
  */
-export function canonicalQuery(args: PatternArgs, defaultQuorum: QuorumMode): PatternQuery {
+export function canonicalQuery(args: AggregateArgs, defaultQuorum: QuorumMode): AggregateQuery {
   const measure = args.measure ?? 'INCIDENTS';
-  if (!ALL_MEASURES.includes(measure)) bad(`measure must be one of ${PATTERN_MEASURES.join(', ')}.`);
+  if (!ALL_MEASURES.includes(measure)) bad(`measure must be one of ${AGGREGATE_MEASURES.join(', ')}.`);
   const question = args.question ?? 'crossBorderPattern';
   if ((measure === 'IMPACT') !== (question === 'sectorImpact')) bad(`measure ${measure} is not asked through ${question}; IMPACT is sectorImpact's measure and only its.`);
   if (!Array.isArray(args.groupBy)) bad('groupBy must be a list of dimensions.');
   const groupBy = [...args.groupBy];
-  for (const d of groupBy) if (!PATTERN_DIMENSIONS.includes(d)) bad(`groupBy: unknown dimension; use ${PATTERN_DIMENSIONS.join(', ')}.`);
+  for (const d of groupBy) if (!AGGREGATE_DIMENSIONS.includes(d)) bad(`groupBy: unknown dimension; use ${AGGREGATE_DIMENSIONS.join(', ')}.`);
   if (new Set(groupBy).size !== groupBy.length) bad('groupBy names a dimension twice.');
   const quorum = args.quorum ?? defaultQuorum;
   if (quorum !== 'STRICT' && quorum !== 'BEST_EFFORT') bad('quorum must be STRICT or BEST_EFFORT.');
@@ -210,14 +210,14 @@ export const SEVERITY_CLAMP = { lo: 1, hi: 5, gridExponent: 0 } as const;
  * The contribution bounds a node applies for this query (ORGANISATIONS counts each organisation
  * once per group; IMPACT also clamps severity to [1, 5] on integer units).
  */
-export function boundsFor(measure: PatternMeasure, defaults: { maxPartitions: number; maxPerPartition: number }): ContributionBounds {
+export function boundsFor(measure: AggregateMeasure, defaults: { maxPartitions: number; maxPerPartition: number }): ContributionBounds {
   const b: ContributionBounds = { maxPartitions: defaults.maxPartitions, maxPerPartition: measure === 'ORGANISATIONS' ? 1 : defaults.maxPerPartition };
   if (measure === 'IMPACT') Object.assign(b, { clampLo: SEVERITY_CLAMP.lo, clampHi: SEVERITY_CLAMP.hi, gridExponent: SEVERITY_CLAMP.gridExponent });
   return b;
 }
 
 /** The contribution protocol's measure for a pattern measure. */
-export function contributionMeasure(measure: PatternMeasure): Measure {
+export function contributionMeasure(measure: AggregateMeasure): Measure {
   return measure === 'IMPACT' ? 'SEVERITY_SUM' : measure;
 }
 
@@ -231,7 +231,7 @@ export function contributionFilter(filter: PatternFilter): ContributionFilter {
  * question (TLP levels included when restricted), the bounds and the privacy parameters. The
  * quorum and the node set are not part of it.
  */
-export function queryFingerprint(q: PatternQuery, bounds: ContributionBounds, privacy: { rho: number; delta: number; multiplicity: number }): string {
+export function queryFingerprint(q: AggregateQuery, bounds: ContributionBounds, privacy: { rho: number; delta: number; multiplicity: number }): string {
   const canonical = JSON.stringify({
     v: 2,
     measure: q.measure,

@@ -8,7 +8,7 @@
  *             once per cell through the privacy core.
  *
  * Admission (access policy, answer cache, budget reservation) sits between plan and scatter, behind
- * the injected {@link PatternGate}: a denial before the scatter costs nothing, and nothing is
+ * the injected {@link AdmissionPort}: a denial before the scatter costs nothing, and nothing is
  * scattered before the gate has reserved the charge.
  */
 import type { Logger } from 'pino';
@@ -41,10 +41,10 @@ import {
   contributionMeasure,
   queryFingerprint,
   SEVERITY_CLAMP,
-  type PatternArgs,
-  type PatternDimension,
-  type PatternMeasure,
-  type PatternQuery,
+  type AggregateArgs,
+  type AggregateDimension,
+  type AggregateMeasure,
+  type AggregateQuery,
   type QuestionKind,
 } from './query.js';
 import { validateContribution, type ValidGroup } from './validate.js';
@@ -74,16 +74,16 @@ export interface PlanOptions {
 
 /** What the gate decided for one query. */
 export type Admission =
-  | { kind: 'cached'; answer: PatternAnswer }
+  | { kind: 'cached'; answer: AggregateAnswer }
   | {
       kind: 'fresh';
-      plan: PatternPlan;
+      plan: AggregatePlan;
       /** Nodes to ask (already charged). */
       nodes: string[];
       /** Handed to the scatter (grants are signed from it). */
       scatterContext: unknown;
       /** Records the gathered answer (cache, reservation) and returns what to release. */
-      answered(answer: PatternAnswer): Promise<PatternAnswer>;
+      answered(answer: AggregateAnswer): Promise<AggregateAnswer>;
       /** Records that gathering failed after the scatter (the charge stays spent). */
       failed(error: unknown): Promise<void>;
     };
@@ -93,23 +93,23 @@ export type Admission =
  * applies the access policy, serves the answer cache and reserves the budget. Throws AccordError:
  * POLICY_DENIED, BUDGET_EXHAUSTED, UNAUTHENTICATED, or what planning throws.
  */
-export interface PatternGate {
+export interface AdmissionPort {
   admit(input: {
-    args: PatternArgs;
+    args: AggregateArgs;
     /** Nodes the query may ask: the ones it names, or every admitted node. */
     candidates: readonly string[];
     /** True when the query named its nodes. */
     explicit: boolean;
     /** The incoming request's context (the caller). */
     context: unknown;
-    plan(options: PlanOptions): PatternPlan;
+    plan(options: PlanOptions): AggregatePlan;
   }): Promise<Admission>;
 }
 
-export interface PatternDeps {
+export interface AggregateDeps {
   scatter: Scatter;
   /** Admission; absent: every admitted node is asked, nothing is charged or cached (tools, benchmarks). */
-  gate?: PatternGate;
+  gate?: AdmissionPort;
   privacy: PrivacyDefaults;
   defaultQuorum: QuorumMode;
   maxCells: number;
@@ -130,8 +130,8 @@ export interface ImpactPlan {
 /** Share of ρ per release in an IMPACT query (see docs/queries.md for why equal thirds). */
 export const IMPACT_SPLIT = { count: 1 / 3, sum: 1 / 3, disrupted: 1 / 3 } as const;
 
-export interface PatternPlan {
-  query: PatternQuery;
+export interface AggregatePlan {
+  query: AggregateQuery;
   domain: KeyDomain;
   bounds: ContributionBounds;
   /** Sensitivity of the count release. */
@@ -153,7 +153,7 @@ export interface PatternPlan {
   request: ContributionRequest;
 }
 
-export interface PatternCell {
+export interface AggregateCell {
   country: string | null;
   region: string | null;
   subregion: string | null;
@@ -214,13 +214,13 @@ export interface ReleaseAccuracy {
   confidence: number;
 }
 
-export interface PatternAnswer {
+export interface AggregateAnswer {
   queryId: string;
   question: QuestionKind;
-  measure: PatternMeasure;
-  groupBy: PatternDimension[];
+  measure: AggregateMeasure;
+  groupBy: AggregateDimension[];
   /** The public-domain cells (always, in a fixed order), then the selected node-data cells (sorted by key). */
-  cells: PatternCell[];
+  cells: AggregateCell[];
   /** Accuracy of the count release (every cell). */
   accuracy: ReleaseAccuracy;
   /** IMPACT only: accuracy of the severity-sum and disruption releases and the ρ split. */
@@ -238,7 +238,7 @@ export interface PatternAnswer {
 /** The cell fields that hold a key. */
 type KeyField = 'country' | 'region' | 'subregion' | 'sector' | 'week' | 'month' | 'exploit' | 'tool' | 'actor' | 'tlp' | 'vintage';
 
-const CELL_FIELD: Record<PatternDimension, KeyField> = {
+const CELL_FIELD: Record<AggregateDimension, KeyField> = {
   COUNTRY: 'country',
   REGION: 'region',
   SUBREGION: 'subregion',
@@ -253,7 +253,7 @@ const CELL_FIELD: Record<PatternDimension, KeyField> = {
 };
 
 /** The key fields of a cell, all null: a cell sets those of its groupBy dimensions. */
-export const NO_KEY: Readonly<Pick<PatternCell, KeyField>> = Object.freeze({
+export const NO_KEY: Readonly<Pick<AggregateCell, KeyField>> = Object.freeze({
   country: null,
   region: null,
   subregion: null,
@@ -275,7 +275,7 @@ export const SELECTION_METHOD = 'gaussian-threshold';
  * parameters only. Throws AccordError: INVALID_QUERY (malformed question, too many cells),
  * INVALID_RHO / INVALID_DELTA / INVALID_BOUNDS (deployment parameters the core refuses).
  */
-export function planPattern(args: PatternArgs, deps: Pick<PatternDeps, 'privacy' | 'defaultQuorum' | 'maxCells'>, options: PlanOptions = {}): PatternPlan {
+export function planAggregate(args: AggregateArgs, deps: Pick<AggregateDeps, 'privacy' | 'defaultQuorum' | 'maxCells'>, options: PlanOptions = {}): AggregatePlan {
   const query = canonicalQuery(args, deps.defaultQuorum);
   if (options.tlp) {
     const ceiling = new Set(options.tlp);
@@ -307,7 +307,7 @@ export function planPattern(args: PatternArgs, deps: Pick<PatternDeps, 'privacy'
     spent = mechanism.charge(sensitivity);
   }
   // δ: half to partition selection (when node-data keys can be released), the rest to the (ε, δ) statement
-  let selection: PatternPlan['selection'] = null;
+  let selection: AggregatePlan['selection'] = null;
   let conversionDelta = privacy.delta;
   if (domain.selection) {
     const selDelta = down(privacy.delta / 2);
@@ -333,7 +333,7 @@ export function planPattern(args: PatternArgs, deps: Pick<PatternDeps, 'privacy'
  * NODE_UNAVAILABLE (STRICT, a node did not answer), NO_NODES (nobody asked, or nobody answered).
  * Error details name nodes and reasons only, never numbers from partials.
  */
-export function gatherPattern(plan: PatternPlan, asked: readonly string[], outcomes: readonly NodeOutcome[], deps: Pick<PatternDeps, 'logger' | 'entropy'>): PatternAnswer {
+export function gatherAggregate(plan: AggregatePlan, asked: readonly string[], outcomes: readonly NodeOutcome[], deps: Pick<AggregateDeps, 'logger' | 'entropy'>): AggregateAnswer {
   const { domain } = plan;
   const n = domain.keys.length;
   const isImpact = plan.impact !== null;
@@ -396,8 +396,8 @@ export function gatherPattern(plan: PatternPlan, asked: readonly string[], outco
   const mech = plan.mechanism;
   const acc = mech.accuracy();
   const ci = acc.ci95;
-  const makeCell = (key: readonly string[], raw: number, selected: boolean, impact: PatternCell['impact']): PatternCell => {
-    const cell: PatternCell = {
+  const makeCell = (key: readonly string[], raw: number, selected: boolean, impact: AggregateCell['impact']): AggregateCell => {
+    const cell: AggregateCell = {
       ...NO_KEY,
       value: Math.max(0, raw),
       rawValue: raw,
@@ -416,11 +416,11 @@ export function gatherPattern(plan: PatternPlan, asked: readonly string[], outco
   const noisy = mech.releaseVector(totals, entropy);
   const noisySums = sums ? plan.impact!.sum.releaseVector(sums, entropy) : null;
   const noisyDisrupted = disrupted ? plan.impact!.disrupted.releaseVector(disrupted, entropy) : null;
-  const cells: PatternCell[] = domain.keys.map((key, i) =>
+  const cells: AggregateCell[] = domain.keys.map((key, i) =>
     makeCell(key, noisy[i]!, false, noisySums ? { rawSum: noisySums[i]!, rawDisrupted: noisyDisrupted![i]! } : null),
   );
 
-  let selection: PatternAnswer['selection'] = null;
+  let selection: AggregateAnswer['selection'] = null;
   if (plan.selection) {
     // Noise every node-data key the nodes reported, keep those at or above τ (in random order), then
     // sort the survivors by key for a stable presentation (post-processing of the released set).
@@ -454,35 +454,35 @@ export function gatherPattern(plan: PatternPlan, asked: readonly string[], outco
 
 /**
  * Plans, admits (through the gate, when there is one), scatters and gathers. Without a gate every
- * admitted node is asked. Throws what {@link planPattern}, the gate and {@link gatherPattern} throw,
+ * admitted node is asked. Throws what {@link planAggregate}, the gate and {@link gatherAggregate} throw,
  * plus NO_NODES when no node is admitted and NODE_UNKNOWN for a named node that is not admitted
  * (nothing is sent then).
  */
-export async function answerPattern(args: PatternArgs, deps: PatternDeps, context?: unknown): Promise<PatternAnswer> {
+export async function answerAggregate(args: AggregateArgs, deps: AggregateDeps, context?: unknown): Promise<AggregateAnswer> {
   const admitted = deps.scatter.members();
   const named = canonicalNodes(args.nodes, admitted);
   const candidates = named ?? admitted;
   if (candidates.length === 0) throw new AccordError('NO_NODES', 'No node is admitted to the federation; ask platform staff to register or fix a node.');
-  let plan: PatternPlan;
+  let plan: AggregatePlan;
   let asked: string[];
   let scatterContext: unknown = context;
   let admission: Extract<Admission, { kind: 'fresh' }> | undefined;
   if (deps.gate) {
-    const a = await deps.gate.admit({ args, candidates, explicit: named !== undefined, context, plan: (o) => planPattern(args, deps, o) });
+    const a = await deps.gate.admit({ args, candidates, explicit: named !== undefined, context, plan: (o) => planAggregate(args, deps, o) });
     if (a.kind === 'cached') return a.answer;
     admission = a;
     plan = a.plan;
     asked = a.nodes;
     scatterContext = a.scatterContext;
   } else {
-    plan = planPattern(args, deps);
+    plan = planAggregate(args, deps);
     asked = [...candidates];
   }
   const started = performance.now();
-  let answer: PatternAnswer;
+  let answer: AggregateAnswer;
   try {
     const outcomes = await deps.scatter.scatter(asked, plan.request, scatterContext);
-    answer = gatherPattern(plan, asked, outcomes, deps);
+    answer = gatherAggregate(plan, asked, outcomes, deps);
   } catch (e) {
     if (admission) await admission.failed(e);
     throw e;

@@ -2,8 +2,8 @@
  * The Cedar context of a query, from its canonical form only (public parameters; never node data).
  */
 import { COUNTRIES, SECTOR_IDS } from '../../schema/reference/index.js';
-import type { PatternPlan } from '../patterns/answer.js';
-import type { PolicyContext } from './engine.js';
+import type { AggregatePlan } from '../aggregate/answer.js';
+import type { PolicyContext } from '../policy/engine.js';
 
 const regionsMemo = new Map<string, string[]>();
 
@@ -32,7 +32,7 @@ const FILTER_FIELDS = ['countries', 'regions', 'subregions', 'sectors', 'exploit
  * The policy context of a planned query. `tlp` is what the member's answer counts (after its TLP
  * ceiling); `explicitNodes` whether the query named its nodes.
  */
-export function policyContext(plan: PatternPlan, tlp: readonly string[], explicitNodes: boolean): PolicyContext {
+export function policyContext(plan: AggregatePlan, tlp: readonly string[], explicitNodes: boolean): PolicyContext {
   const f = plan.query.filter;
   return {
     question: plan.query.question,

@@ -12,10 +12,10 @@ import { AccordError } from '../../schema/errors.js';
 import { ACTORS, COUNTRIES, KEV, SECTOR_IDS } from '../../schema/reference/index.js';
 import { days, isoMonth, isoWeek } from '../../schema/contract/calendar.js';
 import { VINTAGE_BUCKETS } from '../../schema/contract/contribution.js';
-import { CONTRIBUTING_TLP, type PatternDimension, type PatternQuery } from './query.js';
+import { CONTRIBUTING_TLP, type AggregateDimension, type AggregateQuery } from './query.js';
 
 export interface KeyDomain {
-  readonly groupBy: readonly PatternDimension[];
+  readonly groupBy: readonly AggregateDimension[];
   /** Every public key (always released), one value per groupBy dimension, in release order. */
   readonly keys: readonly (readonly string[])[];
   /** Joined key (see {@link joinKey}) → position in `keys`. */
@@ -33,13 +33,13 @@ export interface KeyDomain {
 }
 
 /** Dimensions whose keys may come from node data when the filter does not list them. */
-export const NODE_KEYED: readonly PatternDimension[] = ['EXPLOIT', 'TOOL', 'ACTOR'];
+export const NODE_KEYED: readonly AggregateDimension[] = ['EXPLOIT', 'TOOL', 'ACTOR'];
 const TLP_ORDER = ['CLEAR', 'GREEN', 'AMBER'] as const satisfies readonly (typeof CONTRIBUTING_TLP)[number][];
 const KEV_CVES: readonly string[] = KEV.map((e) => e.cveID);
 const ACTOR_NAMES: readonly string[] = ACTORS.map((a) => a.name);
 
-const GEO: readonly PatternDimension[] = ['COUNTRY', 'REGION', 'SUBREGION'];
-const TIME: readonly PatternDimension[] = ['WEEK', 'MONTH'];
+const GEO: readonly AggregateDimension[] = ['COUNTRY', 'REGION', 'SUBREGION'];
+const TIME: readonly AggregateDimension[] = ['WEEK', 'MONTH'];
 const SEP = '\u0001';
 
 /** The inverse of {@link joinKey}. */
@@ -69,7 +69,7 @@ function distinct(tuples: Iterable<string[]>): string[][] {
 }
 
 /** Countries the filter admits (countries ∩ regions ∩ subregions), in catalog order. */
-function filteredCountries(q: PatternQuery) {
+function filteredCountries(q: AggregateQuery) {
   const { countries, regions, subregions } = q.filter;
   return COUNTRIES.filter(
     (c) =>
@@ -79,7 +79,7 @@ function filteredCountries(q: PatternQuery) {
   );
 }
 
-function geoValue(d: PatternDimension, c: (typeof COUNTRIES)[number]): string {
+function geoValue(d: AggregateDimension, c: (typeof COUNTRIES)[number]): string {
   return d === 'COUNTRY' ? c.alpha2 : d === 'REGION' ? c.region : c.subregion;
 }
 
@@ -88,8 +88,8 @@ function geoValue(d: PatternDimension, c: (typeof COUNTRIES)[number]): string {
  * Throws AccordError('INVALID_QUERY') when the filter admits no country or when the domain would
  * hold more than `maxCells` cells (the message says to narrow the filter).
  */
-export function keyDomain(q: PatternQuery, maxCells: number): KeyDomain {
-  const positions = (dims: readonly PatternDimension[]) => q.groupBy.flatMap((d, i) => (dims.includes(d) ? [i] : []));
+export function keyDomain(q: AggregateQuery, maxCells: number): KeyDomain {
+  const positions = (dims: readonly AggregateDimension[]) => q.groupBy.flatMap((d, i) => (dims.includes(d) ? [i] : []));
   const factors: Factor[] = [];
 
   const countries = filteredCountries(q);
@@ -115,7 +115,7 @@ export function keyDomain(q: PatternQuery, maxCells: number): KeyDomain {
     factors.push({ positions: timePos, tuples: distinct(tuples()) });
   }
 
-  const single = (d: PatternDimension, values: readonly string[]): void => {
+  const single = (d: AggregateDimension, values: readonly string[]): void => {
     const pos = positions([d]);
     if (pos.length > 0) factors.push({ positions: pos, tuples: values.map((v) => [v]) });
   };
@@ -134,7 +134,7 @@ export function keyDomain(q: PatternQuery, maxCells: number): KeyDomain {
       { cells: size, maxCells },
     );
   }
-  const filterOf: Partial<Record<PatternDimension, readonly string[] | undefined>> = { EXPLOIT: q.filter.exploits, TOOL: q.filter.tools, ACTOR: q.filter.actors };
+  const filterOf: Partial<Record<AggregateDimension, readonly string[] | undefined>> = { EXPLOIT: q.filter.exploits, TOOL: q.filter.tools, ACTOR: q.filter.actors };
   const open = q.groupBy.map((d) => NODE_KEYED.includes(d) && filterOf[d] === undefined);
   const values: Set<string>[] = q.groupBy.map(() => new Set<string>());
   for (const f of factors) for (const t of f.tuples) f.positions.forEach((p, j) => values[p]!.add(t[j]!));

@@ -1,8 +1,8 @@
 /**
  * The analyst's questions, each one aggregate of the contribution protocol plus post-processing.
  *
- * Every question maps its arguments onto one {@link PatternArgs} (one canonical query, one
- * contribution request per node, one charge) and shapes the released {@link PatternAnswer} into
+ * Every question maps its arguments onto one {@link AggregateArgs} (one canonical query, one
+ * contribution request per node, one charge) and shapes the released {@link AggregateAnswer} into
  * its own form. Shaping reads only released values (noisy counts, sums and their public accuracy),
  * so it costs no privacy: a trend's change flags, a top-k's ranking, vintage shares and impact
  * ratios are all post-processing. Identical aggregates asked through different questions share
@@ -12,27 +12,27 @@ import { AccordError } from '../../schema/errors.js';
 import { INDICATOR_TYPES, indicatorHash, normaliseIndicator } from '../../schema/contract/indicator.js';
 import { noiseHalfWidth } from '../../schema/privacy/index.js';
 import type { QuorumMode } from '../config.js';
-import type { PatternAnswer, PatternCell, ReleaseAccuracy } from './answer.js';
-import { SEVERITY_CLAMP, type PatternArgs, type PatternDimension, type PatternFilterInput, type PatternMeasure, type QuestionKind } from './query.js';
+import type { AggregateAnswer, AggregateCell, ReleaseAccuracy } from './answer.js';
+import { SEVERITY_CLAMP, type AggregateArgs, type AggregateDimension, type AggregateFilterInput, type AggregateMeasure, type QuestionKind } from './query.js';
 
 function bad(message: string, details?: Record<string, unknown>): never {
   throw new AccordError('INVALID_QUERY', message, details);
 }
 
 interface Common {
-  filter?: PatternFilterInput | null;
+  filter?: AggregateFilterInput | null;
   quorum?: QuorumMode | null;
   nodes?: readonly string[] | null;
 }
 
 /** The envelope every answer carries (copied from the aggregate). */
-export type Envelope = Pick<PatternAnswer, 'queryId' | 'question' | 'measure' | 'accuracy' | 'charge' | 'coverage' | 'cached' | 'remainingBudget' | 'selection'>;
+export type Envelope = Pick<AggregateAnswer, 'queryId' | 'question' | 'measure' | 'accuracy' | 'charge' | 'coverage' | 'cached' | 'remainingBudget' | 'selection'>;
 
 /**
  * The envelope of an answer to `question`. The aggregate may have been cached from another question
  * over the same aggregate, so the question is the asker's, not the stored answer's.
  */
-function envelope(a: PatternAnswer, question: QuestionKind): Envelope {
+function envelope(a: AggregateAnswer, question: QuestionKind): Envelope {
   return {
     queryId: a.queryId,
     question,
@@ -55,7 +55,7 @@ export interface Estimate {
   high: number;
 }
 
-function estimateOf(c: PatternCell): Estimate {
+function estimateOf(c: AggregateCell): Estimate {
   return { value: c.value, rawValue: c.rawValue, stdDev: c.stdDev, low: c.low, high: c.high };
 }
 
@@ -67,7 +67,7 @@ export type TrendInterval = 'WEEK' | 'MONTH';
 export type TrendChange = 'FIRST' | 'UP' | 'DOWN' | 'WITHIN_NOISE';
 
 export interface TrendArgs extends Common {
-  measure?: PatternMeasure | null;
+  measure?: AggregateMeasure | null;
   interval: TrendInterval;
 }
 
@@ -87,7 +87,7 @@ export interface TrendAnswer extends Envelope {
   significantChanges: number;
 }
 
-export function trendArgs(a: TrendArgs): PatternArgs {
+export function trendArgs(a: TrendArgs): AggregateArgs {
   if (a.interval !== 'WEEK' && a.interval !== 'MONTH') bad('interval must be WEEK or MONTH.');
   if (!a.filter?.from || !a.filter?.to) bad('A trend needs filter.from and filter.to (the series window).');
   return { question: 'trend', measure: a.measure ?? 'INCIDENTS', groupBy: [a.interval], filter: a.filter, quorum: a.quorum ?? null, nodes: a.nodes ?? null };
@@ -100,7 +100,7 @@ export function changeFlag(prev: number, cur: number, ci: number): TrendChange {
   return 'WITHIN_NOISE';
 }
 
-export function shapeTrend(a: PatternAnswer, interval: TrendInterval): TrendAnswer {
+export function shapeTrend(a: AggregateAnswer, interval: TrendInterval): TrendAnswer {
   const ci = a.accuracy.ci95;
   const field = interval === 'WEEK' ? 'week' : 'month';
   let prev: number | undefined;
@@ -123,7 +123,7 @@ export const MAX_K = 100;
 export interface TopKArgs extends Common {
   k: number;
   by: TopKDimension;
-  measure?: PatternMeasure | null;
+  measure?: AggregateMeasure | null;
 }
 
 export interface TopKEntry extends Estimate {
@@ -146,13 +146,13 @@ export interface TopKAnswer extends Envelope {
 export const TOPK_METHOD =
   'noisy-counts-then-rank: one discrete-Gaussian count per public key (every KEV CVE or catalogued actor) and per node-data key that passes thresholded partition selection; the k largest noisy counts, ties by key';
 
-export function topKArgs(a: TopKArgs): PatternArgs {
+export function topKArgs(a: TopKArgs): AggregateArgs {
   if (!Number.isInteger(a.k) || a.k < 1 || a.k > MAX_K) bad(`k must be an integer between 1 and ${MAX_K}.`, { field: 'k' });
   if (a.by !== 'EXPLOIT' && a.by !== 'TOOL' && a.by !== 'ACTOR') bad('by must be EXPLOIT, TOOL or ACTOR.');
   return { question: 'topK', measure: a.measure ?? 'ORGANISATIONS', groupBy: [a.by], filter: a.filter ?? null, quorum: a.quorum ?? null, nodes: a.nodes ?? null };
 }
 
-export function shapeTopK(a: PatternAnswer, by: TopKDimension, k: number): TopKAnswer {
+export function shapeTopK(a: AggregateAnswer, by: TopKDimension, k: number): TopKAnswer {
   const field = by === 'EXPLOIT' ? 'exploit' : by === 'TOOL' ? 'tool' : 'actor';
   const ranked = [...a.cells].sort((x, y) => y.rawValue - x.rawValue || (x[field]! < y[field]! ? -1 : x[field]! > y[field]! ? 1 : 0)).slice(0, k);
   return {
@@ -167,12 +167,12 @@ export function shapeTopK(a: PatternAnswer, by: TopKDimension, k: number): TopKA
 // ---------------------------------------------------------------------------------------------
 // exploit vintages
 
-export type VintageGrouping = Extract<PatternDimension, 'SECTOR' | 'REGION' | 'SUBREGION' | 'COUNTRY'>;
+export type VintageGrouping = Extract<AggregateDimension, 'SECTOR' | 'REGION' | 'SUBREGION' | 'COUNTRY'>;
 const VINTAGE_GROUPINGS: readonly VintageGrouping[] = ['SECTOR', 'REGION', 'SUBREGION', 'COUNTRY'];
 
 export interface VintageArgs extends Common {
   by?: readonly VintageGrouping[] | null;
-  measure?: PatternMeasure | null;
+  measure?: AggregateMeasure | null;
 }
 
 export interface VintageCell extends Estimate {
@@ -190,14 +190,14 @@ export interface VintageAnswer extends Envelope {
   cells: VintageCell[];
 }
 
-export function vintageArgs(a: VintageArgs): PatternArgs {
+export function vintageArgs(a: VintageArgs): AggregateArgs {
   const by = [...(a.by ?? [])];
   for (const d of by) if (!VINTAGE_GROUPINGS.includes(d)) bad(`by: use ${VINTAGE_GROUPINGS.join(', ')}.`);
   return { question: 'exploitVintages', measure: a.measure ?? 'INCIDENTS', groupBy: [...by, 'VINTAGE'], filter: a.filter ?? null, quorum: a.quorum ?? null, nodes: a.nodes ?? null };
 }
 
-export function shapeVintages(a: PatternAnswer, by: readonly VintageGrouping[]): VintageAnswer {
-  const groupOf = (c: PatternCell): string => JSON.stringify([c.sector, c.region, c.subregion, c.country]);
+export function shapeVintages(a: AggregateAnswer, by: readonly VintageGrouping[]): VintageAnswer {
+  const groupOf = (c: AggregateCell): string => JSON.stringify([c.sector, c.region, c.subregion, c.country]);
   const totals = new Map<string, number>();
   for (const c of a.cells) totals.set(groupOf(c), (totals.get(groupOf(c)) ?? 0) + c.value);
   return {
@@ -213,7 +213,7 @@ export function shapeVintages(a: PatternAnswer, by: readonly VintageGrouping[]):
 // ---------------------------------------------------------------------------------------------
 // sector impact
 
-export type ImpactDimension = Extract<PatternDimension, 'SECTOR' | 'REGION' | 'SUBREGION' | 'COUNTRY' | 'MONTH' | 'TLP'>;
+export type ImpactDimension = Extract<AggregateDimension, 'SECTOR' | 'REGION' | 'SUBREGION' | 'COUNTRY' | 'MONTH' | 'TLP'>;
 const IMPACT_DIMENSIONS: readonly ImpactDimension[] = ['SECTOR', 'REGION', 'SUBREGION', 'COUNTRY', 'MONTH', 'TLP'];
 
 export interface ImpactArgs extends Common {
@@ -257,7 +257,7 @@ export interface ImpactAnswer extends Envelope {
   split: { count: number; sum: number; disrupted: number };
 }
 
-export function impactArgs(a: ImpactArgs): PatternArgs {
+export function impactArgs(a: ImpactArgs): AggregateArgs {
   const groupBy = [...(a.groupBy ?? ['SECTOR'])];
   for (const d of groupBy) if (!IMPACT_DIMENSIONS.includes(d)) bad(`groupBy: use ${IMPACT_DIMENSIONS.join(', ')}.`);
   return { question: 'sectorImpact', measure: 'IMPACT', groupBy, filter: a.filter ?? null, quorum: a.quorum ?? null, nodes: a.nodes ?? null };
@@ -287,7 +287,7 @@ export function ratioEstimate(
   return { value, stdDev, low, high, confidence: RATIO_CONFIDENCE };
 }
 
-export function shapeImpact(a: PatternAnswer, groupBy: readonly ImpactDimension[]): ImpactAnswer {
+export function shapeImpact(a: AggregateAnswer, groupBy: readonly ImpactDimension[]): ImpactAnswer {
   const imp = a.impact;
   if (!imp) throw new AccordError('INTERNAL', 'An impact answer lacks its severity and disruption releases.');
   const h = (acc: ReleaseAccuracy): number => noiseHalfWidth(acc.mechanism as 'discrete-gaussian', acc.scale, RATIO_PART_CONFIDENCE);
@@ -349,7 +349,7 @@ export const MAX_PREVALENCE_DAYS = 3_660;
  * INVALID_QUERY (unknown type, malformed value, bad days) or INDICATORS_UNAVAILABLE (no
  * federation indicator key configured).
  */
-export function prevalenceArgs(a: PrevalenceArgs, key: string | undefined, today: string): { args: PatternArgs; type: string; window: { from: string; to: string; days: number } } {
+export function prevalenceArgs(a: PrevalenceArgs, key: string | undefined, today: string): { args: AggregateArgs; type: string; window: { from: string; to: string; days: number } } {
   if (!key) {
     throw new AccordError('INDICATORS_UNAVAILABLE', 'This gateway has no federation indicator key, so it cannot ask about indicators; ask platform staff to configure one.');
   }
@@ -369,6 +369,6 @@ export function prevalenceArgs(a: PrevalenceArgs, key: string | undefined, today
   };
 }
 
-export function shapePrevalence(a: PatternAnswer, type: string, window: { from: string; to: string; days: number }): PrevalenceAnswer {
+export function shapePrevalence(a: AggregateAnswer, type: string, window: { from: string; to: string; days: number }): PrevalenceAnswer {
   return { ...envelope(a, 'indicatorPrevalence'), indicatorType: type, window, organisations: estimateOf(a.cells[0]!) };
 }

@@ -4,11 +4,11 @@ import { pino } from 'pino';
 import type { Contribution } from '../../schema/contract/index.js';
 import { codeOf as code } from '../helpers/errors.js';
 import { COUNTRIES, REGIONS, SECTOR_IDS } from '../../schema/reference/index.js';
-import { gatherPattern, planPattern, type NodeOutcome } from '../../gateway/patterns/answer.js';
+import { gatherAggregate, planAggregate, type NodeOutcome } from '../../gateway/aggregate/answer.js';
 import { isoWeek } from '../../schema/contract/calendar.js';
-import { joinKey, keyDomain } from '../../gateway/patterns/domain.js';
-import { canonicalQuery } from '../../gateway/patterns/query.js';
-import { validateContribution } from '../../gateway/patterns/validate.js';
+import { joinKey, keyDomain } from '../../gateway/aggregate/domain.js';
+import { canonicalQuery } from '../../gateway/aggregate/query.js';
+import { validateContribution } from '../../gateway/aggregate/validate.js';
 import { DEFAULT_CONFIG, resolveConfig, validateNodes } from '../../gateway/config.js';
 
 const quiet = pino({ level: 'silent' });
@@ -70,7 +70,7 @@ describe('keyDomain', () => {
 });
 
 describe('validateContribution', () => {
-  const plan = planPattern({ groupBy: ['COUNTRY', 'SECTOR'], filter: { countries: ['FR', 'DE'] } }, deps);
+  const plan = planAggregate({ groupBy: ['COUNTRY', 'SECTOR'], filter: { countries: ['FR', 'DE'] } }, deps);
   const exp = { node: 'n1', queryId: plan.queryId, domain: plan.domain, bounds: plan.bounds }; // L0 = 4, L∞ = 2
   const good = (): Contribution => ({
     node: 'n1',
@@ -139,8 +139,8 @@ describe('validateContribution', () => {
   });
 });
 
-describe('gatherPattern', () => {
-  const plan = planPattern({ groupBy: ['SECTOR'], filter: { sectors: ['energy', 'water'] } }, deps);
+describe('gatherAggregate', () => {
+  const plan = planAggregate({ groupBy: ['SECTOR'], filter: { sectors: ['energy', 'water'] } }, deps);
   const part = (node: string, energy: number): NodeOutcome => ({
     node,
     ok: true,
@@ -148,7 +148,7 @@ describe('gatherPattern', () => {
   });
 
   test('sums valid partials and noises each released cell', () => {
-    const a = gatherPattern(plan, ['a', 'b'], [part('a', 500), part('b', 700)], { logger: quiet });
+    const a = gatherAggregate(plan, ['a', 'b'], [part('a', 500), part('b', 700)], { logger: quiet });
     expect(a.cells.map((c) => c.sector)).toEqual(['energy', 'water']);
     const ci = a.accuracy.ci95;
     // |noise| ≤ 10 σ fails with probability < 1e-20
@@ -159,13 +159,13 @@ describe('gatherPattern', () => {
   });
   test('quorum rules: STRICT refuses any gap, BEST_EFFORT reports it, nobody answering is NO_NODES', () => {
     const down: NodeOutcome = { node: 'b', ok: false, reason: 'UNREACHABLE' };
-    expect(code(() => gatherPattern(plan, ['a', 'b'], [part('a', 5), down], { logger: quiet }))).toBe('NODE_UNAVAILABLE');
+    expect(code(() => gatherAggregate(plan, ['a', 'b'], [part('a', 5), down], { logger: quiet }))).toBe('NODE_UNAVAILABLE');
     const invalid = { ...part('b', 5), contribution: { node: 'b', queryId: plan.queryId, units: 0, groups: [{ key: ['energy'], count: 5, sum: null }] } };
-    expect(code(() => gatherPattern(plan, ['a', 'b'], [part('a', 5), invalid], { logger: quiet }))).toBe('CONTRIBUTION_INVALID');
+    expect(code(() => gatherAggregate(plan, ['a', 'b'], [part('a', 5), invalid], { logger: quiet }))).toBe('CONTRIBUTION_INVALID');
     const best = { ...plan, query: { ...plan.query, quorum: 'BEST_EFFORT' as const } };
-    const a = gatherPattern(best, ['a', 'b'], [part('a', 5), invalid], { logger: quiet });
+    const a = gatherAggregate(best, ['a', 'b'], [part('a', 5), invalid], { logger: quiet });
     expect(a.coverage.missing).toEqual([{ node: 'b', reason: 'INVALID_CONTRIBUTION', code: 'CONTRIBUTION_INVALID' }]);
-    expect(code(() => gatherPattern(best, ['a', 'b'], [down, { ...down, node: 'a' }], { logger: quiet }))).toBe('NO_NODES');
+    expect(code(() => gatherAggregate(best, ['a', 'b'], [down, { ...down, node: 'a' }], { logger: quiet }))).toBe('NO_NODES');
   });
 });
 

@@ -10,8 +10,8 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type GraphQLSchema } from 'graphql';
 import { AccordError } from '../../../schema/errors.js';
-import { answerPattern, type PatternAnswer, type PatternCell, type PatternDeps } from '../../patterns/answer.js';
-import type { PatternArgs, QuestionKind } from '../../patterns/query.js';
+import { answerAggregate, type AggregateAnswer, type AggregateCell, type AggregateDeps } from '../../aggregate/answer.js';
+import type { AggregateArgs, QuestionKind } from '../../aggregate/query.js';
 import {
   impactArgs,
   prevalenceArgs,
@@ -28,17 +28,17 @@ import {
   type TopKArgs,
   type TrendArgs,
   type VintageArgs,
-} from '../../patterns/questions.js';
+} from '../../aggregate/questions.js';
 import { BUDGET_TYPES_SDL, QUORUM_ENUM_SDL } from './shared.js';
 
-export interface NodesSchemaOptions {
+export interface AnalystSchemaOptions {
   /** The federation indicator key (indicatorPrevalence); absent: that question is refused with INDICATORS_UNAVAILABLE. */
   indicatorKey?: string;
   /** Today's UTC date, YYYY-MM-DD (tests); the clock by default. */
   today?: () => string;
 }
 
-export const NODES_SUBGRAPH_NAME = 'nodes';
+export const ANALYST_SUBGRAPH_NAME = 'analyst';
 
 /** The NoisedAnswer fields every answer type repeats after its own (documented on the interface). */
 const ANSWER_ENVELOPE_FIELDS = `accuracy: Accuracy!
@@ -48,7 +48,7 @@ const ANSWER_ENVELOPE_FIELDS = `accuracy: Accuracy!
   cached: Boolean!
   remainingBudget: [NodeBudget!]!`;
 
-export const NODES_SDL = /* GraphQL */ `
+export const ANALYST_SDL = /* GraphQL */ `
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@shareable", "@key"])
 
 "What an aggregate counts."
@@ -556,7 +556,7 @@ const ANSWER_TYPE: Record<QuestionKind, string> = {
 };
 
 /** Context the fan-out data source passes to the local execution. */
-export interface NodesExecutionContext {
+export interface AnalystExecutionContext {
   /** True only for incoming operations: the only fetches that may reach nodes. */
   scatterAllowed: boolean;
   /** The gateway's own request context (the authenticated caller). */
@@ -565,14 +565,14 @@ export interface NodesExecutionContext {
 
 /**
  * The executable analyst schema of the `nodes` subgraph. Its resolvers call
- * {@link answerPattern} with `deps`; they throw AccordError('INTERNAL') when the execution did not
+ * {@link answerAggregate} with `deps`; they throw AccordError('INTERNAL') when the execution did not
  * come from an incoming operation (health checks and schema loads never reach nodes).
  */
-export function buildNodesSchema(deps: PatternDeps, options: NodesSchemaOptions = {}): GraphQLSchema {
+export function buildAnalystSchema(deps: AggregateDeps, options: AnalystSchemaOptions = {}): GraphQLSchema {
   const today = options.today ?? (() => new Date().toISOString().slice(0, 10));
-  const ask = (args: PatternArgs, ctx: NodesExecutionContext): Promise<PatternAnswer> => {
+  const ask = (args: AggregateArgs, ctx: AnalystExecutionContext): Promise<AggregateAnswer> => {
     if (!ctx?.scatterAllowed) throw new AccordError('INTERNAL', 'Only incoming operations may reach the nodes.');
-    return answerPattern(args, deps, ctx.incoming);
+    return answerAggregate(args, deps, ctx.incoming);
   };
   const entity = (typename: string, field: string) => (value: string | null) => (value === null ? null : { __typename: typename, [field]: value });
   const vulnerability = entity('Vulnerability', 'cve');
@@ -580,25 +580,25 @@ export function buildNodesSchema(deps: PatternDeps, options: NodesSchemaOptions 
   const sector = entity('Sector', 'id');
   const resolvers = {
     Query: {
-      crossBorderPattern: async (_: unknown, args: PatternArgs, ctx: NodesExecutionContext) => ({ ...(await ask({ ...args, question: 'crossBorderPattern' }, ctx)), question: 'crossBorderPattern' }),
-      trend: async (_: unknown, args: TrendArgs, ctx: NodesExecutionContext) => shapeTrend(await ask(trendArgs(args), ctx), args.interval),
-      topK: async (_: unknown, args: TopKArgs, ctx: NodesExecutionContext) => shapeTopK(await ask(topKArgs(args), ctx), args.by, args.k),
-      exploitVintages: async (_: unknown, args: VintageArgs, ctx: NodesExecutionContext) => shapeVintages(await ask(vintageArgs(args), ctx), args.by ?? []),
-      sectorImpact: async (_: unknown, args: ImpactArgs, ctx: NodesExecutionContext) => shapeImpact(await ask(impactArgs(args), ctx), args.groupBy ?? ['SECTOR']),
-      indicatorPrevalence: async (_: unknown, args: PrevalenceArgs, ctx: NodesExecutionContext) => {
+      crossBorderPattern: async (_: unknown, args: AggregateArgs, ctx: AnalystExecutionContext) => ({ ...(await ask({ ...args, question: 'crossBorderPattern' }, ctx)), question: 'crossBorderPattern' }),
+      trend: async (_: unknown, args: TrendArgs, ctx: AnalystExecutionContext) => shapeTrend(await ask(trendArgs(args), ctx), args.interval),
+      topK: async (_: unknown, args: TopKArgs, ctx: AnalystExecutionContext) => shapeTopK(await ask(topKArgs(args), ctx), args.by, args.k),
+      exploitVintages: async (_: unknown, args: VintageArgs, ctx: AnalystExecutionContext) => shapeVintages(await ask(vintageArgs(args), ctx), args.by ?? []),
+      sectorImpact: async (_: unknown, args: ImpactArgs, ctx: AnalystExecutionContext) => shapeImpact(await ask(impactArgs(args), ctx), args.groupBy ?? ['SECTOR']),
+      indicatorPrevalence: async (_: unknown, args: PrevalenceArgs, ctx: AnalystExecutionContext) => {
         const p = prevalenceArgs(args, options.indicatorKey, today());
         return shapePrevalence(await ask(p.args, ctx), p.type, p.window);
       },
     },
     NoisedAnswer: { __resolveType: (a: { question: QuestionKind }) => ANSWER_TYPE[a.question] },
-    PatternCell: {
-      exploit: (c: PatternCell) => vulnerability(c.exploit),
-      countryInfo: (c: PatternCell) => country(c.country),
-      sectorInfo: (c: PatternCell) => sector(c.sector),
+    AggregateCell: {
+      exploit: (c: AggregateCell) => vulnerability(c.exploit),
+      countryInfo: (c: AggregateCell) => country(c.country),
+      sectorInfo: (c: AggregateCell) => sector(c.sector),
     },
     TopKEntry: { exploit: (e: { exploit: string | null }) => vulnerability(e.exploit) },
     VintageCell: { sectorInfo: (c: { sector: string | null }) => sector(c.sector) },
     ImpactCell: { sectorInfo: (c: { sector: string | null }) => sector(c.sector) },
   };
-  return buildSubgraphSchema([{ typeDefs: parse(NODES_SDL), resolvers: resolvers as never }]);
+  return buildSubgraphSchema([{ typeDefs: parse(ANALYST_SDL), resolvers: resolvers as never }]);
 }
