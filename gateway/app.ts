@@ -1,8 +1,9 @@
 /**
- * Builds and starts the gateway: access configuration (members, Cedar policies, budgets), member
- * authentication, the ledger database, the grant signing key, registry admission, in-process
- * supergraph, Apollo Server over the federation, and the HTTP front. `main.ts` is the CLI around
- * it; tests and benchmarks call {@link createGateway} directly (port 0 picks a free port).
+ * The gateway's composition root. {@link buildGateway} wires every part without opening a port:
+ * access configuration (members, Cedar policies, budgets), member authentication, the ledger
+ * database, the grant signing key, registry admission, the in-process supergraph, Apollo Server
+ * over the federation, and the HTTP front as a request listener. {@link createGateway} builds and
+ * listens. `main.ts` is the CLI around it; tests drive a built gateway in-process or listen on port 0.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,13 +11,15 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { Logger } from 'pino';
-import { GRANT_HEADER, ledgerPeriod } from '../schema/contract/index.js';
-import { AccordError } from '../schema/errors.js';
+import { ledgerPeriod } from '../schema/contract/index.js';
 import type { Entropy } from '../schema/privacy/index.js';
-import { AdmissionGate, budgetView, type GrantContext, type LedgerPort, type PolicyPort } from './admission/gate.js';
-import { Authenticator, type Principal } from './auth/authenticator.js';
+import { AdmissionGate, type LedgerPort, type PolicyPort } from './admission/gate.js';
+import type { Scatter } from './aggregate/ports.js';
+import { Authenticator } from './auth/authenticator.js';
 import { resolveConfig, type GatewayConfig, type GatewayConfigInput } from './config.js';
-import { buildFederation, type Federation, type LocalSubgraph, type NodeHeaders } from './federation/index.js';
+import type { GatewayContext, Principal } from './context.js';
+import { buildFederation, type Federation, type LocalSubgraph } from './federation/index.js';
+import { grantHeaders, type NodeHeaders } from './grants/grant.js';
 import { ensureSigningKey, GRANT_KEYS_PATH, GrantSigner } from './grants/signer.js';
 import { makeFormatError } from './http/errors.js';
 import { createRequestListener } from './http/server.js';
@@ -24,30 +27,21 @@ import { createLogger } from './log.js';
 import { Ledger } from './ledger/ledger.js';
 import { openGatewayOrm } from './ledger/orm.js';
 import { NodeClient } from './net/node-client.js';
-import type { Scatter } from './aggregate/answer.js';
+import { budgetView } from './ledger/budget-view.js';
 import type { PolicyNode } from './policy/engine.js';
 import { AccessControl, type ReloadResult } from './policy/store.js';
 import { NodeRegistry } from './registry/index.js';
 
-/** The per-request context of the analyst API. */
-export interface GatewayContext {
-  /** Unique id of the HTTP request, for logs. */
-  requestId: string;
-  /** The request's headers (lower-case names). */
-  headers: http.IncomingHttpHeaders;
-  /** The authenticated caller. */
-  principal: Principal;
-}
-
 export interface CreateGatewayOptions extends GatewayConfigInput {
   /** Logger to use instead of a stderr logger at `logLevel`. */
   logger?: Logger;
-  /** Per-node request headers (the grant slot). */
-  headersFor?: NodeHeaders;
   /** Noise source for tests; the privacy core's CSPRNG by default. */
   entropy?: Entropy;
-  /** Replaces the HTTP scatter (benchmarks). */
-  scatter?: Scatter;
+  /**
+   * Replaces the HTTP scatter (in-process tests, benchmarks). Receives the function that signs each
+   * node's grant header, so a replacement can still send (or check) real grants.
+   */
+  scatter?: (grantHeaders: NodeHeaders) => Scatter;
   /** More in-process subgraphs (e.g. `reference`). */
   extraSubgraphs?: LocalSubgraph[];
   /**
@@ -61,9 +55,8 @@ export interface CreateGatewayOptions extends GatewayConfigInput {
   onReferenceRequest?: (request: { query: string; variables: unknown }) => void;
 }
 
-export interface Gateway {
-  /** Base URL of the GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
-  url: string;
+/** A gateway wired and started, not yet listening: what {@link listenGateway} serves. */
+export interface BuiltGateway {
   config: GatewayConfig;
   registry: NodeRegistry;
   federation: Federation;
@@ -73,23 +66,34 @@ export interface Gateway {
   ledger: Ledger;
   /** Signs the grants sent to nodes; `signer.jwks` is what nodes verify them with. */
   signer: GrantSigner;
+  /** The HTTP front: authentication, GraphQL, health and the grant keys. */
+  server: http.Server;
+  /** Authenticates an `Authorization` header value; rejects with AccordError('UNAUTHENTICATED'). */
+  authenticate(authorization: string | undefined): Promise<Principal>;
   /** Re-checks every node's SDL now. */
   refresh(): Promise<void>;
   /** Re-reads members, policies, budgets and the token JWKS file (SIGHUP); keeps the old ones on error. */
   reloadPolicies(): ReloadResult;
-  /** Stops accepting requests, drains in-flight ones, closes node connections. Idempotent. */
+  /** Stops accepting requests, drains in-flight ones, closes node connections and the ledger. Idempotent. */
   close(): Promise<void>;
 }
 
-/**
- * Resolves the configuration, admits nodes (one SDL check each, in parallel; a node that is down
- * stays a member as UNREACHABLE), composes the supergraph, starts Apollo Server and listens.
- * Throws AccordError('CONFIG_INVALID') for a bad configuration; never fails because a node is down.
- */
+/** A listening gateway. */
+export interface Gateway extends BuiltGateway {
+  /** Base URL of the GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
+  url: string;
+}
+
 /** How long a shutdown waits for in-flight requests before closing connections. */
 const STOP_GRACE_MS = 5_000;
 
-export async function createGateway(options: CreateGatewayOptions = {}): Promise<Gateway> {
+/**
+ * Resolves the configuration, admits nodes (one SDL check each, in parallel; a node that is down
+ * stays a member as UNREACHABLE), composes the supergraph and starts Apollo Server; opens no port.
+ * Throws AccordError('CONFIG_INVALID') for a bad configuration; never fails because a node is down.
+ * Nothing stays open on failure.
+ */
+export async function buildGateway(options: CreateGatewayOptions = {}): Promise<BuiltGateway> {
   const config = resolveConfig(options);
   const logger = options.logger ?? createLogger(config.logLevel);
   const now = options.now ?? (() => new Date());
@@ -115,8 +119,8 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
   const ledger = await Ledger.open(orm, () => access.budgets);
   logger.info({ policies: access.engine.policies.ids, members: access.members.length, db: ledger.dialect, grantKid: signer.kid }, 'access control ready');
 
+  const client = new NodeClient({ maxResponseBytes: config.maxNodeResponseBytes });
   try {
-    const client = new NodeClient({ maxResponseBytes: config.maxNodeResponseBytes });
     const registry = new NodeRegistry(config.nodes, { client, timeoutMs: config.nodeTimeoutMs, logger });
     await registry.refresh();
     for (const n of registry.list()) logger.info({ node: n.id, status: n.status }, 'node registered');
@@ -129,14 +133,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
       logger,
       now,
     });
-    const headersFor: NodeHeaders =
-      options.headersFor ??
-      (async (node, request, context) => {
-        const grant = (context as { grant?: GrantContext } | undefined)?.grant;
-        if (!grant) throw new AccordError('INTERNAL', 'A contribution request without an admission reached the scatter.');
-        const { token } = await signer.sign(node.id, { member: grant.member, groups: grant.groups, request, rho: grant.rho, delta: grant.delta, period: grant.period }, now().getTime());
-        return { [GRANT_HEADER]: token };
-      });
+    const headersFor = grantHeaders(signer, now);
     const reloadPolicies = (): ReloadResult => {
       let result: ReloadResult;
       try {
@@ -162,7 +159,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
         budgets: async (p, nodes) => (await ledger.budgetsOf(p.member.id, nodes, ledgerPeriod(now()))).map(budgetView),
         reload: reloadPolicies,
       },
-      ...(options.scatter ? { scatter: options.scatter } : {}),
+      ...(options.scatter ? { scatter: options.scatter(headersFor) } : {}),
       ...(options.entropy ? { entropy: options.entropy } : {}),
       ...(options.extraSubgraphs ? { extraSubgraphs: options.extraSubgraphs } : {}),
       ...(options.onReferenceRequest ? { onReferenceRequest: options.onReferenceRequest } : {}),
@@ -170,8 +167,8 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     });
 
     let requests = 0;
-    const httpServer = http.createServer();
-    httpServer.keepAliveTimeout = 65_000;
+    const server = http.createServer();
+    server.keepAliveTimeout = 65_000;
     const apollo = new ApolloServer<GatewayContext>({
       gateway: federation.gateway,
       formatError: makeFormatError(logger),
@@ -179,28 +176,19 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
       introspection: true,
       // Compact JSON: answers have hundreds of cells, and Apollo's default pretty-printing doubles them.
       stringifyResult: (value) => JSON.stringify(value),
-      plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+      plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), ApolloServerPluginLandingPageDisabled()],
     });
     await apollo.start();
-    httpServer.on(
+    const authenticate = (authorization: string | undefined) => authenticator.authenticate(authorization);
+    server.on(
       'request',
       createRequestListener<GatewayContext, Principal>(apollo, {
         logger,
-        authenticate: (authorization) => authenticator.authenticate(authorization),
+        authenticate,
         context: async (req, principal) => ({ requestId: `r${++requests}`, headers: req.headers, principal }),
         documents: { [GRANT_KEYS_PATH]: () => signer.jwks },
       }),
     );
-    await new Promise<void>((resolve, reject) => {
-      httpServer.once('error', reject);
-      httpServer.listen(config.port, config.host, () => {
-        httpServer.off('error', reject);
-        resolve();
-      });
-    });
-    const address = httpServer.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const url = `http://${host}:${address.port}/graphql`;
 
     const timer =
       config.refreshIntervalMs > 0
@@ -210,7 +198,6 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
         : undefined;
     let closing: Promise<void> | undefined;
     return {
-      url,
       config,
       registry,
       federation,
@@ -218,6 +205,8 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
       access,
       ledger,
       signer,
+      server,
+      authenticate,
       refresh: async () => {
         await registry.refresh();
       },
@@ -240,8 +229,8 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
             ),
           ]);
           if (timedOut) logger.warn({ event: 'closing', graceMs: STOP_GRACE_MS }, 'Apollo Server did not stop within the grace period; closing connections');
-          httpServer.closeAllConnections();
-          httpServer.close();
+          server.closeAllConnections();
+          if (server.listening) server.close();
           client.close();
           logger.debug({ event: 'closing', step: 'ledger' }, 'closing the ledger');
           await ledger.close();
@@ -249,7 +238,37 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
         })()),
     };
   } catch (e) {
+    client.close();
     await ledger.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * Listens on `port` (0 picks a free one) and `host`, as configured unless given; resolves the
+ * GraphQL endpoint's URL. Rejects with the listen error (e.g. EADDRINUSE).
+ */
+export async function listenGateway(built: BuiltGateway, port = built.config.port, host = built.config.host): Promise<Gateway> {
+  const { server } = built;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const h = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return Object.assign(built, { url: `http://${h}:${address.port}/graphql` });
+}
+
+/** {@link buildGateway}, then {@link listenGateway}; closes what was built when listening fails. */
+export async function createGateway(options: CreateGatewayOptions = {}): Promise<Gateway> {
+  const built = await buildGateway(options);
+  try {
+    return await listenGateway(built);
+  } catch (e) {
+    await built.close();
     throw e;
   }
 }

@@ -17,13 +17,16 @@
 import { ledgerPeriod } from '../../schema/contract/index.js';
 import { AccordError } from '../../schema/errors.js';
 import type { Logger } from 'pino';
-import type { Principal } from '../auth/authenticator.js';
+import type { AggregateAnswer, PolicyExclusion } from '../aggregate/answer-types.js';
+import type { AggregatePlan } from '../aggregate/plan.js';
+import type { Admission, AdmissionPort } from '../aggregate/ports.js';
+import type { GrantContext } from '../grants/grant.js';
+import { budgetView } from '../ledger/budget-view.js';
 import { answerCacheKey, type NodeBudgetUnits, type ReservationResult, type ReserveRequest, type StoredAnswer } from '../ledger/ledger.js';
 import { chargeUnits, fromUnits } from '../ledger/units.js';
-import type { Admission, NodeBudget, AggregateAnswer, AdmissionPort, AggregatePlan, PolicyExclusion } from '../aggregate/answer.js';
-import { policyContext } from './policy-context.js';
-import type { NodeDecision, PolicyContext, PolicyNode } from '../policy/engine.js';
 import { tlpLevelsUpTo, type Member } from '../members.js';
+import type { NodeDecision, PolicyContext, PolicyNode } from '../policy/engine.js';
+import { policyContext } from './policy-context.js';
 
 /** Decides per (member, node); the access control's engine in production. */
 export interface PolicyPort {
@@ -39,17 +42,6 @@ export interface LedgerPort {
   budgetsOf(member: string, nodes: readonly string[], period: string): Promise<NodeBudgetUnits[]>;
 }
 
-/** What the scatter needs to sign each node's grant. */
-export interface GrantContext {
-  member: string;
-  groups: readonly string[];
-  /** Charge per node as recorded in the ledger (rounded up). */
-  rho: number;
-  delta: number;
-  period: string;
-  reservationId: string;
-}
-
 export interface AdmissionGateOptions {
   policy: () => PolicyPort;
   ledger: LedgerPort;
@@ -58,24 +50,6 @@ export interface AdmissionGateOptions {
   logger: Logger;
   /** Current time (the ledger period derives from it). */
   now?: () => Date;
-}
-
-/** The caller of an incoming request, from the gateway context. */
-export function principalOf(context: unknown): Principal | undefined {
-  return (context as { principal?: Principal } | undefined)?.principal;
-}
-
-/** A ledger budget view in ρ/δ numbers. */
-export function budgetView(b: NodeBudgetUnits): NodeBudget {
-  return {
-    node: b.node,
-    period: b.period,
-    allocation: fromUnits(b.allocation),
-    spent: fromUnits(b.spent),
-    remaining: fromUnits(b.remaining),
-    nodeCap: fromUnits(b.nodeCap),
-    nodeRemaining: fromUnits(b.nodeRemaining),
-  };
 }
 
 type CachedAnswer = Omit<AggregateAnswer, 'cached' | 'remainingBudget'>;
@@ -89,7 +63,7 @@ export class AdmissionGate implements AdmissionPort {
   }
 
   async admit(input: Parameters<AdmissionPort['admit']>[0]): Promise<Admission> {
-    const principal = principalOf(input.context);
+    const principal = input.caller?.principal;
     if (!principal) throw new AccordError('UNAUTHENTICATED', 'Send a member token: "Authorization: Bearer <JWT>".');
     const { member } = principal;
     const tlp = tlpLevelsUpTo(member.tlpCeiling);
@@ -152,7 +126,7 @@ export class AdmissionGate implements AdmissionPort {
       kind: 'fresh',
       plan,
       nodes: allowed,
-      scatterContext: { grant },
+      grant,
       answered: async (answer) => {
         const { cached: _c, remainingBudget: _r, ...rest } = answer;
         const storedAnswer: CachedAnswer = { ...rest, coverage: { ...rest.coverage, excluded: [] } };

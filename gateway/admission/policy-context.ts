@@ -2,7 +2,7 @@
  * The Cedar context of a query, from its canonical form only (public parameters; never node data).
  */
 import { COUNTRIES, SECTOR_IDS } from '../../schema/reference/index.js';
-import type { AggregatePlan } from '../aggregate/answer.js';
+import type { AggregatePlan } from '../aggregate/plan.js';
 import type { PolicyContext } from '../policy/engine.js';
 
 const regionsMemo = new Map<string, string[]>();

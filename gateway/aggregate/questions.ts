@@ -12,7 +12,7 @@ import { AccordError } from '../../schema/errors.js';
 import { INDICATOR_TYPES, indicatorHash, normaliseIndicator } from '../../schema/contract/indicator.js';
 import { noiseHalfWidth } from '../../schema/privacy/index.js';
 import type { QuorumMode } from '../config.js';
-import type { AggregateAnswer, AggregateCell, ReleaseAccuracy } from './answer.js';
+import type { AggregateAnswer, AggregateCell, ReleaseAccuracy } from './answer-types.js';
 import { SEVERITY_CLAMP, type AggregateArgs, type AggregateDimension, type AggregateFilterInput, type AggregateMeasure, type QuestionKind } from './query.js';
 
 function bad(message: string, details?: Record<string, unknown>): never {
@@ -25,8 +25,20 @@ interface Common {
   nodes?: readonly string[] | null;
 }
 
-/** The envelope every answer carries (copied from the aggregate). */
-export type Envelope = Pick<AggregateAnswer, 'queryId' | 'question' | 'measure' | 'accuracy' | 'charge' | 'coverage' | 'cached' | 'remainingBudget' | 'selection'>;
+/** The GraphQL type of each question's answer (the analyst SDL's `NoisedAnswer` implementations). */
+export const ANSWER_TYPE = {
+  crossBorderPattern: 'PatternAnswer',
+  trend: 'TrendAnswer',
+  topK: 'TopKAnswer',
+  exploitVintages: 'VintageAnswer',
+  sectorImpact: 'ImpactAnswer',
+  indicatorPrevalence: 'PrevalenceAnswer',
+} as const satisfies Record<QuestionKind, string>;
+
+/** The envelope every answer carries (copied from the aggregate), with its GraphQL type. */
+export type Envelope = Pick<AggregateAnswer, 'queryId' | 'question' | 'measure' | 'accuracy' | 'charge' | 'coverage' | 'cached' | 'remainingBudget' | 'selection'> & {
+  __typename: (typeof ANSWER_TYPE)[QuestionKind];
+};
 
 /**
  * The envelope of an answer to `question`. The aggregate may have been cached from another question
@@ -34,6 +46,7 @@ export type Envelope = Pick<AggregateAnswer, 'queryId' | 'question' | 'measure' 
  */
 function envelope(a: AggregateAnswer, question: QuestionKind): Envelope {
   return {
+    __typename: ANSWER_TYPE[question],
     queryId: a.queryId,
     question,
     measure: a.measure,
@@ -44,6 +57,13 @@ function envelope(a: AggregateAnswer, question: QuestionKind): Envelope {
     remainingBudget: a.remainingBudget,
     selection: a.selection,
   };
+}
+
+/** A crossBorderPattern answer: the aggregate's cells as they are. */
+export type PatternAnswer = AggregateAnswer & Envelope;
+
+export function shapePattern(a: AggregateAnswer): PatternAnswer {
+  return { ...a, ...envelope(a, 'crossBorderPattern') };
 }
 
 /** A noised count with its accuracy: the GraphQL `Estimate`. */

@@ -15,21 +15,46 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import {
   execute,
-  Kind,
+  GraphQLError,
   parse,
+  specifiedRules,
   validate,
   type DocumentNode,
-  type GraphQLError,
   type GraphQLFormattedError,
   type GraphQLSchema,
-  type OperationDefinitionNode,
+  type ValidationRule,
 } from 'graphql';
 import type { Logger } from 'pino';
 import { ERROR_CATALOG, type AccordError, type ErrorCode } from '../../schema/errors.js';
+import type { GatewayContext } from '../context.js';
 import type { AnalystExecutionContext } from './subgraphs/analyst.js';
 
-/** `kind` of the fetches the gateway makes on behalf of an analyst (the enum is not exported). */
-const INCOMING_OPERATION = 'incoming operation';
+/** A fetch the gateway makes on behalf of an analyst (as opposed to a health check or schema load). */
+type IncomingFetch = Extract<GraphQLDataSourceProcessOptions<GatewayContext>, { incomingRequestContext: unknown }>;
+
+/** True for incoming operations (`@apollo/gateway` does not export the enum's value). */
+function isIncoming(options: GraphQLDataSourceProcessOptions<GatewayContext>): options is IncomingFetch {
+  return (options.kind as string) === 'incoming operation';
+}
+
+/** Marks the validation error of {@link NoEntitiesRule}. */
+const ENTITY_FETCH = 'ENTITY_FETCH_REFUSED';
+
+/**
+ * A validation rule: the analyst subgraph never resolves entities, so any `_entities` field (at the
+ * root, through fragments, anywhere) is refused, and so is a `representations` variable. Entity
+ * fetches are never scattered.
+ */
+export const NoEntitiesRule: ValidationRule = (context) => ({
+  Field(node) {
+    if (node.name.value === '_entities') context.reportError(new GraphQLError('The nodes subgraph does not resolve entities.', { nodes: node, extensions: { code: ENTITY_FETCH } }));
+  },
+  VariableDefinition(node) {
+    if (node.variable.name.value === 'representations') context.reportError(new GraphQLError('The nodes subgraph takes no entity representations.', { nodes: node, extensions: { code: ENTITY_FETCH } }));
+  },
+});
+
+const RULES: readonly ValidationRule[] = [...specifiedRules, NoEntitiesRule];
 
 export interface FanoutDataSourceOptions {
   /** The executable analyst schema (see buildAnalystSchema). */
@@ -48,30 +73,7 @@ export function catalogError(code: ErrorCode, message: string, extra: Record<str
   return { message, ...(path ? { path } : {}), extensions: { ...extra, code, http: { status: ERROR_CATALOG[code].status } } };
 }
 
-function rootOperation(doc: DocumentNode, operationName?: string | null): OperationDefinitionNode | undefined {
-  const ops = doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  return operationName ? ops.find((o) => o.name?.value === operationName) : ops[0];
-}
-
-/** True when the operation selects `_entities` at its root (directly or through fragments). */
-function selectsEntities(doc: DocumentNode, operationName?: string | null): boolean {
-  const op = rootOperation(doc, operationName);
-  if (!op) return false;
-  const fragments = new Map(doc.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
-  const seen = new Set<string>();
-  const walk = (sel: OperationDefinitionNode['selectionSet']): boolean =>
-    sel.selections.some((s) => {
-      if (s.kind === Kind.FIELD) return s.name.value === '_entities';
-      if (s.kind === Kind.INLINE_FRAGMENT) return walk(s.selectionSet);
-      const f = fragments.get(s.name.value);
-      if (!f || seen.has(s.name.value)) return false;
-      seen.add(s.name.value);
-      return walk(f.selectionSet);
-    });
-  return walk(op.selectionSet);
-}
-
-export class FanoutDataSource implements GraphQLDataSource {
+export class FanoutDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly parsed = new Map<string, DocumentNode>();
   private readonly validated = new WeakMap<DocumentNode, readonly GraphQLError[]>();
 
@@ -81,29 +83,30 @@ export class FanoutDataSource implements GraphQLDataSource {
    * Executes one fetch of the `nodes` subgraph. Never rejects: every failure is returned as a
    * GraphQL error with a catalog code.
    */
-  async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const { request } = options;
-    const incoming = options.kind === INCOMING_OPERATION;
+    const incoming = isIncoming(options) ? options : undefined;
     let document: DocumentNode;
     try {
-      document = (incoming ? options.document : undefined) ?? this.parse(request.query ?? '');
+      document = incoming?.document ?? this.parse(request.query ?? '');
     } catch {
       return { errors: [catalogError('INVALID_QUERY', 'The nodes subgraph received an operation it cannot parse.')] };
     }
-    if (selectsEntities(document, request.operationName) || (request.variables && 'representations' in request.variables)) {
-      this.options.logger.warn({ code: 'ENTITY_FETCH_REFUSED', kind: options.kind }, 'entity fetch against the nodes subgraph refused');
+    let errors = this.validated.get(document);
+    if (!errors) {
+      errors = validate(this.options.schema, document, RULES);
+      this.validated.set(document, errors);
+    }
+    if (request.variables && 'representations' in request.variables) errors = [...errors, new GraphQLError('', { extensions: { code: ENTITY_FETCH } })];
+    if (errors.some((e) => e.extensions.code === ENTITY_FETCH)) {
+      this.options.logger.warn({ code: ENTITY_FETCH, kind: options.kind }, 'entity fetch against the nodes subgraph refused');
       return {
         errors: [catalogError('ENTITY_FETCH_REFUSED', 'The nodes subgraph does not resolve entities; ask the aggregate fields at the root of the query.')],
       };
     }
-    let errors = this.validated.get(document);
-    if (!errors) {
-      errors = validate(this.options.schema, document);
-      this.validated.set(document, errors);
-    }
     if (errors.length > 0) return { errors: errors.map((e) => catalogError('INVALID_QUERY', e.message)) };
 
-    const contextValue: AnalystExecutionContext = { scatterAllowed: incoming, incoming: incoming ? options.context : undefined };
+    const contextValue: AnalystExecutionContext = incoming ? { caller: incoming.context } : {};
     try {
       const result = await execute({
         schema: this.options.schema,

@@ -8,10 +8,12 @@ import type { Logger } from 'pino';
 import { resolveConfig, type GatewayConfigInput } from '../config.js';
 import { createLogger } from '../log.js';
 import { NodeClient } from '../net/node-client.js';
-import { answerAggregate, type AggregateAnswer, type AggregateDeps } from '../aggregate/answer.js';
+import { answerAggregate, type AggregateDeps } from '../aggregate/answer.js';
+import { type AggregateAnswer } from '../aggregate/answer-types.js';
 import type { AggregateArgs } from '../aggregate/query.js';
 import { NodeRegistry } from '../registry/index.js';
-import { HttpScatter, type NodeHeaders } from './scatter.js';
+import { HttpScatter } from './scatter.js';
+import { type NodeHeaders } from '../grants/grant.js';
 
 export interface Fanout {
   registry: NodeRegistry;

@@ -7,14 +7,9 @@ import type { Logger } from 'pino';
 import { CONTRIBUTION_OPERATION, type ContributionRequest } from '../../schema/contract/index.js';
 import { ERROR_CATALOG } from '../../schema/errors.js';
 import { NodeRequestError, type NodeClient } from '../net/node-client.js';
-import type { NodeOutcome, Scatter } from '../aggregate/answer.js';
-import type { NodeRegistry, NodeSnapshot } from '../registry/index.js';
-
-/**
- * Extra headers for one node's request (the slot for the signed per-node grant, GRANT_HEADER).
- * May throw an AccordError to stop the whole query before anything is sent.
- */
-export type NodeHeaders = (node: NodeSnapshot, request: ContributionRequest, context: unknown) => Record<string, string> | Promise<Record<string, string>>;
+import type { NodeOutcome, Scatter } from '../aggregate/ports.js';
+import type { GrantContext, NodeHeaders } from '../grants/grant.js';
+import type { NodeRegistry } from '../registry/index.js';
 
 export interface HttpScatterOptions {
   registry: NodeRegistry;
@@ -22,6 +17,10 @@ export interface HttpScatterOptions {
   /** Deadline per node for the whole exchange (an inline SDL check included), ms. */
   timeoutMs: number;
   logger: Logger;
+  /**
+   * Each node's request headers (the signed grant, `grantHeaders`). May throw an AccordError to stop
+   * the whole query before anything is sent.
+   */
   headersFor?: NodeHeaders;
 }
 
@@ -30,16 +29,16 @@ type Failure = Extract<NodeOutcome, { ok: false }>;
 export class HttpScatter implements Scatter {
   constructor(private readonly options: HttpScatterOptions) {}
 
-  members(): string[] {
+  admittedNodes(): string[] {
     return this.options.registry.admitted().map((n) => n.id);
   }
 
   /** See {@link Scatter.scatter}. Headers are computed for every node before any request leaves. */
-  async scatter(nodes: readonly string[], request: ContributionRequest, context: unknown): Promise<NodeOutcome[]> {
+  async scatter(nodes: readonly string[], request: ContributionRequest, grant: GrantContext | undefined): Promise<NodeOutcome[]> {
     const { registry, headersFor } = this.options;
     const body = JSON.stringify({ query: CONTRIBUTION_OPERATION, operationName: 'Contribution', variables: { request } });
     const snapshots = nodes.map((id) => registry.get(id));
-    const headers = await Promise.all(snapshots.map((n) => (n && headersFor ? headersFor(n, request, context) : {})));
+    const headers = await Promise.all(snapshots.map((n) => (n && headersFor ? headersFor(n, request, grant) : {})));
     return Promise.all(nodes.map((id, i) => this.ask(id, body, headers[i]!)));
   }
 

@@ -49,7 +49,7 @@ import { Budgets, resolveBudgets } from '../../gateway/ledger/budgets.js';
 import { answerCacheKey, Ledger } from '../../gateway/ledger/ledger.js';
 import { openGatewayOrm } from '../../gateway/ledger/orm.js';
 import { chargeUnits } from '../../gateway/ledger/units.js';
-import { planAggregate } from '../../gateway/aggregate/answer.js';
+import { planAggregate } from '../../gateway/aggregate/plan.js';
 import { policyContext } from '../../gateway/admission/policy-context.js';
 import { DEMO_MEMBERS, DEMO_POLICIES } from '../../gateway/policy/defaults.js';
 import { compilePolicies, PolicyEngine } from '../../gateway/policy/engine.js';

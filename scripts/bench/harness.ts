@@ -27,7 +27,7 @@ import {
 } from '../../schema/contract/index.js';
 import { DEFAULT_CONFIG } from '../../gateway/config.js';
 import { NodeClient, type NodeResponse } from '../../gateway/net/node-client.js';
-import { planAggregate } from '../../gateway/aggregate/answer.js';
+import { planAggregate } from '../../gateway/aggregate/plan.js';
 import type { AggregateArgs } from '../../gateway/aggregate/query.js';
 import { openNodeOrm, runContribution, seedDataset, type NodeOrm } from '../../nodes/index.js';
 import { generateFederation, type NodeSpec, type PlantedCampaign } from '../synth/index.js';

@@ -20,7 +20,7 @@ import { Ledger } from '../../gateway/ledger/ledger.js';
 import { Budgets, resolveBudgets } from '../../gateway/ledger/budgets.js';
 import { openGatewayOrm } from '../../gateway/ledger/orm.js';
 import { chargeUnits, fromUnits } from '../../gateway/ledger/units.js';
-import { planAggregate } from '../../gateway/aggregate/answer.js';
+import { planAggregate } from '../../gateway/aggregate/plan.js';
 import { ALLOW_ALL, makeAccessFixture, TEST_MEMBERS, type AccessFixture } from '../helpers/access.js';
 import { startStubNode, type StubNode } from '../helpers/stub-node.js';
 import { GATEWAY_MAIN, startProcess, stopProcess, waitListening, type Proc } from './helpers.js';

@@ -62,7 +62,7 @@ import { referenceCells, referenceContribution } from '../../nodes/contribution/
 import { createGateway, type Gateway } from '../../gateway/app.js';
 import { ensureSigningKey } from '../../gateway/grants/signer.js';
 import { chargeUnits } from '../../gateway/ledger/units.js';
-import { planAggregate, type AggregatePlan } from '../../gateway/aggregate/answer.js';
+import { planAggregate, type AggregatePlan } from '../../gateway/aggregate/plan.js';
 import type { AggregateArgs, AggregateFilterInput } from '../../gateway/aggregate/query.js';
 import { impactArgs, prevalenceArgs, topKArgs, trendArgs, vintageArgs } from '../../gateway/aggregate/questions.js';
 import { DEMO_NODES, generateFederation } from '../../scripts/synth/index.js';

@@ -13,7 +13,7 @@ import { contributionFingerprint, GRANT_TYPE, ledgerPeriod, MAX_GRANT_TTL_SECOND
 import { createGateway, type Gateway } from '../../gateway/app.js';
 import { DEFAULT_CONFIG } from '../../gateway/config.js';
 import { chargeUnits, fromUnits } from '../../gateway/ledger/units.js';
-import { planAggregate } from '../../gateway/aggregate/answer.js';
+import { planAggregate } from '../../gateway/aggregate/plan.js';
 import { compilePolicies } from '../../gateway/policy/engine.js';
 import { DEMO_MEMBERS, DEMO_POLICIES } from '../../gateway/policy/defaults.js';
 import { makeAccessFixture, TEST_MEMBERS, type AccessFixture } from '../helpers/access.js';

@@ -497,12 +497,12 @@ describe('error masking', () => {
       logger: quietLogger,
       refreshIntervalMs: 0,
       access: access(),
-      scatter: {
-        members: () => ['x'],
+      scatter: () => ({
+        admittedNodes: () => ['x'],
         scatter: async () => {
           throw new Error('secret 4711 at /srv/private');
         },
-      },
+      }),
     });
     try {
       const r = await pattern(gw, BY_COUNTRY_SECTOR);

@@ -8,7 +8,7 @@
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_CONFIG } from '../../gateway/config.js';
-import { planAggregate } from '../../gateway/aggregate/answer.js';
+import { planAggregate } from '../../gateway/aggregate/plan.js';
 import { CEDAR_SCHEMA } from '../../gateway/policy/cedar-schema.js';
 import { policyContext } from '../../gateway/admission/policy-context.js';
 import { DEMO_MEMBERS, DEMO_POLICIES } from '../../gateway/policy/defaults.js';

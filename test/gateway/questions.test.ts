@@ -11,7 +11,10 @@ import { VINTAGE_BUCKETS } from '../../schema/contract/contribution.js';
 import { indicatorHash } from '../../schema/contract/indicator.js';
 import { countSensitivity, discreteGaussianWithSigma, noiseHalfWidth } from '../../schema/privacy/index.js';
 import { ACTORS, KEV } from '../../schema/reference/index.js';
-import { gatherAggregate, NO_KEY, planAggregate, type NodeOutcome, type AggregateAnswer } from '../../gateway/aggregate/answer.js';
+import { gatherAggregate, NO_KEY } from '../../gateway/aggregate/gather.js';
+import { planAggregate } from '../../gateway/aggregate/plan.js';
+import { type NodeOutcome } from '../../gateway/aggregate/ports.js';
+import { type AggregateAnswer } from '../../gateway/aggregate/answer-types.js';
 import { DEFAULT_CONFIG } from '../../gateway/config.js';
 import {
   changeFlag,

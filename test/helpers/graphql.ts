@@ -1,5 +1,5 @@
 /** Talking to the gateway over real HTTP in tests: one GraphQL POST and the answer's wire shape. */
-import type { AggregateCell } from '../../gateway/aggregate/answer.js';
+import type { AggregateCell } from '../../gateway/aggregate/answer-types.js';
 
 export interface GqlResult<T = Record<string, unknown>> {
   status: number;

@@ -10,12 +10,14 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type GraphQLSchema } from 'graphql';
 import { AccordError } from '../../../schema/errors.js';
-import { answerAggregate, type AggregateAnswer, type AggregateCell, type AggregateDeps } from '../../aggregate/answer.js';
-import type { AggregateArgs, QuestionKind } from '../../aggregate/query.js';
+import { answerAggregate, type AggregateDeps } from '../../aggregate/answer.js';
+import { type AggregateAnswer, type AggregateCell } from '../../aggregate/answer-types.js';
+import type { AggregateArgs } from '../../aggregate/query.js';
 import {
   impactArgs,
   prevalenceArgs,
   shapeImpact,
+  shapePattern,
   shapePrevalence,
   shapeTopK,
   shapeTrend,
@@ -23,12 +25,14 @@ import {
   topKArgs,
   trendArgs,
   vintageArgs,
+  type Envelope,
   type ImpactArgs,
   type PrevalenceArgs,
   type TopKArgs,
   type TrendArgs,
   type VintageArgs,
 } from '../../aggregate/questions.js';
+import type { GatewayContext } from '../../context.js';
 import { BUDGET_TYPES_SDL, QUORUM_ENUM_SDL } from './shared.js';
 
 export interface AnalystSchemaOptions {
@@ -545,22 +549,13 @@ type MissingNode {
 }
 `;
 
-/** The answer type of each question (every answer carries the question it answers). */
-const ANSWER_TYPE: Record<QuestionKind, string> = {
-  crossBorderPattern: 'PatternAnswer',
-  trend: 'TrendAnswer',
-  topK: 'TopKAnswer',
-  exploitVintages: 'VintageAnswer',
-  sectorImpact: 'ImpactAnswer',
-  indicatorPrevalence: 'PrevalenceAnswer',
-};
-
 /** Context the fan-out data source passes to the local execution. */
 export interface AnalystExecutionContext {
-  /** True only for incoming operations: the only fetches that may reach nodes. */
-  scatterAllowed: boolean;
-  /** The gateway's own request context (the authenticated caller). */
-  incoming?: unknown;
+  /**
+   * The analyst's request, for incoming operations only: the only fetches that may reach nodes.
+   * Absent for Apollo's health-check and schema-load fetches.
+   */
+  caller?: GatewayContext;
 }
 
 /**
@@ -571,8 +566,8 @@ export interface AnalystExecutionContext {
 export function buildAnalystSchema(deps: AggregateDeps, options: AnalystSchemaOptions = {}): GraphQLSchema {
   const today = options.today ?? (() => new Date().toISOString().slice(0, 10));
   const ask = (args: AggregateArgs, ctx: AnalystExecutionContext): Promise<AggregateAnswer> => {
-    if (!ctx?.scatterAllowed) throw new AccordError('INTERNAL', 'Only incoming operations may reach the nodes.');
-    return answerAggregate(args, deps, ctx.incoming);
+    if (!ctx.caller) throw new AccordError('INTERNAL', 'Only incoming operations may reach the nodes.');
+    return answerAggregate(args, deps, ctx.caller);
   };
   const entity = (typename: string, field: string) => (value: string | null) => (value === null ? null : { __typename: typename, [field]: value });
   const vulnerability = entity('Vulnerability', 'cve');
@@ -580,7 +575,7 @@ export function buildAnalystSchema(deps: AggregateDeps, options: AnalystSchemaOp
   const sector = entity('Sector', 'id');
   const resolvers = {
     Query: {
-      crossBorderPattern: async (_: unknown, args: AggregateArgs, ctx: AnalystExecutionContext) => ({ ...(await ask({ ...args, question: 'crossBorderPattern' }, ctx)), question: 'crossBorderPattern' }),
+      crossBorderPattern: async (_: unknown, args: AggregateArgs, ctx: AnalystExecutionContext) => shapePattern(await ask({ ...args, question: 'crossBorderPattern' }, ctx)),
       trend: async (_: unknown, args: TrendArgs, ctx: AnalystExecutionContext) => shapeTrend(await ask(trendArgs(args), ctx), args.interval),
       topK: async (_: unknown, args: TopKArgs, ctx: AnalystExecutionContext) => shapeTopK(await ask(topKArgs(args), ctx), args.by, args.k),
       exploitVintages: async (_: unknown, args: VintageArgs, ctx: AnalystExecutionContext) => shapeVintages(await ask(vintageArgs(args), ctx), args.by ?? []),
@@ -590,8 +585,9 @@ export function buildAnalystSchema(deps: AggregateDeps, options: AnalystSchemaOp
         return shapePrevalence(await ask(p.args, ctx), p.type, p.window);
       },
     },
-    NoisedAnswer: { __resolveType: (a: { question: QuestionKind }) => ANSWER_TYPE[a.question] },
-    AggregateCell: {
+    // Each answer is shaped with its GraphQL type (questions.ts, ANSWER_TYPE).
+    NoisedAnswer: { __resolveType: (a: Envelope) => a.__typename },
+    PatternCell: {
       exploit: (c: AggregateCell) => vulnerability(c.exploit),
       countryInfo: (c: AggregateCell) => country(c.country),
       sectorInfo: (c: AggregateCell) => sector(c.sector),

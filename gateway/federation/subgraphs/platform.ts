@@ -8,9 +8,9 @@ import { parse } from 'graphql';
 import type { Logger } from 'pino';
 import { contributionSdlHash } from '../../../schema/contract/index.js';
 import { AccordError } from '../../../schema/errors.js';
-import type { Principal } from '../../auth/authenticator.js';
+import type { GatewayContext, Principal } from '../../context.js';
 import type { QuorumMode } from '../../config.js';
-import type { NodeBudget } from '../../aggregate/answer.js';
+import type { NodeBudget } from '../../ledger/budget-view.js';
 import type { ReloadResult } from '../../policy/store.js';
 import type { NodeRegistry, NodeSnapshot } from '../../registry/index.js';
 import { CatalogLocalDataSource } from '../local-datasource.js';
@@ -128,8 +128,9 @@ export interface PlatformAccess {
   reload(): ReloadResult;
 }
 
-function callerOf(context: unknown): Principal {
-  const p = (context as { principal?: Principal } | undefined)?.principal;
+/** The caller of a platform fetch: Apollo hands every subgraph the request's GatewayContext. */
+function callerOf(context: Partial<GatewayContext> | undefined): Principal {
+  const p = context?.principal;
   if (!p) throw new AccordError('UNAUTHENTICATED', 'Send a member token: "Authorization: Bearer <JWT>".');
   return p;
 }
@@ -146,7 +147,7 @@ export function buildPlatformDataSource(registry: NodeRegistry, defaultQuorum: Q
   };
   const resolvers = {
     Mutation: {
-      reloadPolicies: (_: unknown, __: unknown, ctx: unknown) => {
+      reloadPolicies: (_: unknown, __: unknown, ctx: Partial<GatewayContext>) => {
         const caller = callerOf(ctx);
         if (!caller.staff) {
           throw new AccordError('POLICY_DENIED', 'Only platform staff may reload policies (a token with roles: ["staff"]).', { rule: 'platform-staff-only', rules: ['platform-staff-only'] });
@@ -157,11 +158,11 @@ export function buildPlatformDataSource(registry: NodeRegistry, defaultQuorum: Q
       },
     },
     Query: {
-      me: (_: unknown, __: unknown, ctx: unknown) => {
+      me: (_: unknown, __: unknown, ctx: Partial<GatewayContext>) => {
         const { member, staff } = callerOf(ctx);
         return { ...member, staff };
       },
-      myBudget: (_: unknown, __: unknown, ctx: unknown) =>
+      myBudget: (_: unknown, __: unknown, ctx: Partial<GatewayContext>) =>
         needAccess().budgets(
           callerOf(ctx),
           registry.admitted().map((n) => n.id),
