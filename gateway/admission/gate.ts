@@ -152,7 +152,7 @@ export class AdmissionGate implements AdmissionPort {
 
   private cachedAnswer(a: CachedAnswer, member: Member, nodes: string[], period: string, excluded: PolicyExclusion[], plan: AggregatePlan): Admission {
     const ledger = this.options.ledger;
-    this.options.logger.debug({ event: 'pattern-cached', queryId: plan.queryId, member: member.id }, 'answer served from the cache');
+    this.options.logger.debug({ event: 'answer-cached', queryId: plan.queryId, member: member.id }, 'answer served from the cache');
     return {
       kind: 'cached',
       answer: {

@@ -1,5 +1,5 @@
 /**
- * The public key domain of a pattern query: every group key the answer releases.
+ * The public key domain of an aggregate: every group key the answer releases.
  *
  * The released cell set depends only on the question (groupBy × filter), never on which keys the
  * nodes' data contains, so a key's presence leaks nothing; cells no node has are released as

@@ -1,5 +1,5 @@
 /**
- * The analyst's cross-border pattern question, validated into a canonical form.
+ * An analyst's question as one aggregate, validated into a canonical form.
  *
  * Everything here depends on the query's public parameters only. The canonical form (sorted,
  * de-duplicated filter lists; fixed field order) gives identical questions the same fingerprint
@@ -216,7 +216,7 @@ export function boundsFor(measure: AggregateMeasure, defaults: { maxPartitions: 
   return b;
 }
 
-/** The contribution protocol's measure for a pattern measure. */
+/** The contribution protocol's measure for an aggregate measure. */
 export function contributionMeasure(measure: AggregateMeasure): Measure {
   return measure === 'IMPACT' ? 'SEVERITY_SUM' : measure;
 }

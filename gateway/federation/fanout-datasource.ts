@@ -1,13 +1,14 @@
 /**
- * The data source of the `nodes` subgraph (DESIGN §4).
+ * The data source of the `analyst` subgraph (DESIGN §4: the member nodes as one logical subgraph).
  *
- * The query planner sends the `nodes` part of an analyst operation here as if `nodes` were one
- * subgraph. This data source executes that operation locally against the executable analyst
- * schema, whose root resolvers scatter one contribution request to every admitted node, gather,
- * validate, sum and noise once. Rules:
- * - only incoming operations may scatter; health-check and schema-load fetches are executed
- *   locally with scattering disabled, so they never reach a node;
- * - `_entities` fetches are refused (ENTITY_FETCH_REFUSED): entity fetches are never scattered;
+ * The query planner sends the analyst part of an operation here as if the nodes were one subgraph.
+ * This data source executes that operation locally against the executable analyst schema, whose
+ * root resolvers scatter one contribution request to every admitted node, gather, validate, sum
+ * and noise once. Rules:
+ * - only incoming operations may scatter: the caller (GatewayContext) is passed on for them alone;
+ *   health-check and schema-load fetches execute without a caller, so they never reach a node;
+ * - `_entities` fetches are refused (ENTITY_FETCH_REFUSED, by a validation rule): entity fetches
+ *   are never scattered;
  * - errors leave as GraphQL errors with `extensions.code` from the catalog and
  *   `extensions.http.status`; anything unexpected becomes INTERNAL (details only in the log).
  */
@@ -47,10 +48,10 @@ const ENTITY_FETCH = 'ENTITY_FETCH_REFUSED';
  */
 export const NoEntitiesRule: ValidationRule = (context) => ({
   Field(node) {
-    if (node.name.value === '_entities') context.reportError(new GraphQLError('The nodes subgraph does not resolve entities.', { nodes: node, extensions: { code: ENTITY_FETCH } }));
+    if (node.name.value === '_entities') context.reportError(new GraphQLError('The analyst subgraph does not resolve entities.', { nodes: node, extensions: { code: ENTITY_FETCH } }));
   },
   VariableDefinition(node) {
-    if (node.variable.name.value === 'representations') context.reportError(new GraphQLError('The nodes subgraph takes no entity representations.', { nodes: node, extensions: { code: ENTITY_FETCH } }));
+    if (node.variable.name.value === 'representations') context.reportError(new GraphQLError('The analyst subgraph takes no entity representations.', { nodes: node, extensions: { code: ENTITY_FETCH } }));
   },
 });
 
@@ -80,7 +81,7 @@ export class FanoutDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(private readonly options: FanoutDataSourceOptions) {}
 
   /**
-   * Executes one fetch of the `nodes` subgraph. Never rejects: every failure is returned as a
+   * Executes one fetch of the `analyst` subgraph. Never rejects: every failure is returned as a
    * GraphQL error with a catalog code.
    */
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
@@ -90,7 +91,7 @@ export class FanoutDataSource implements GraphQLDataSource<GatewayContext> {
     try {
       document = incoming?.document ?? this.parse(request.query ?? '');
     } catch {
-      return { errors: [catalogError('INVALID_QUERY', 'The nodes subgraph received an operation it cannot parse.')] };
+      return { errors: [catalogError('INVALID_QUERY', 'The analyst subgraph received an operation it cannot parse.')] };
     }
     let errors = this.validated.get(document);
     if (!errors) {
@@ -99,9 +100,9 @@ export class FanoutDataSource implements GraphQLDataSource<GatewayContext> {
     }
     if (request.variables && 'representations' in request.variables) errors = [...errors, new GraphQLError('', { extensions: { code: ENTITY_FETCH } })];
     if (errors.some((e) => e.extensions.code === ENTITY_FETCH)) {
-      this.options.logger.warn({ code: ENTITY_FETCH, kind: options.kind }, 'entity fetch against the nodes subgraph refused');
+      this.options.logger.warn({ code: ENTITY_FETCH, kind: options.kind }, 'entity fetch against the analyst subgraph refused');
       return {
-        errors: [catalogError('ENTITY_FETCH_REFUSED', 'The nodes subgraph does not resolve entities; ask the aggregate fields at the root of the query.')],
+        errors: [catalogError('ENTITY_FETCH_REFUSED', 'The analyst subgraph does not resolve entities; ask the aggregate fields at the root of the query.')],
       };
     }
     if (errors.length > 0) return { errors: errors.map((e) => catalogError('INVALID_QUERY', e.message)) };

@@ -1,7 +1,7 @@
 /**
- * The scatter–gather path without Apollo: admit nodes, then answer pattern questions directly.
+ * The scatter–gather path without Apollo: admit nodes, then answer aggregates directly.
  * For benchmarks (to separate the fan-out's own cost from the GraphQL layers) and for tools that
- * run inside the gateway's trust boundary. Analysts reach the same code through the `nodes`
+ * run inside the gateway's trust boundary. Analysts reach the same code through the `analyst`
  * subgraph.
  */
 import type { Logger } from 'pino';
@@ -24,7 +24,7 @@ export interface Fanout {
 }
 
 /**
- * Admits the configured nodes (one SDL check each) and returns a direct pattern client using the
+ * Admits the configured nodes (one SDL check each) and returns a direct aggregate client using the
  * same configuration rules as the gateway (`nodes`, `privacy`, `quorum`, `nodeTimeoutMs`, `maxCells`).
  * Throws AccordError('CONFIG_INVALID') for a bad configuration.
  */

@@ -2,7 +2,7 @@
  * The federation: subgraphs, composition and the Apollo gateway over them.
  *
  * Subgraphs (all served in-process):
- * - `nodes`    — the analyst aggregate surface; its data source fans out to the member nodes;
+ * - `analyst`  — the six questions over the member nodes; its data source fans out to them;
  * - `platform` — federation metadata from the registry;
  * - `reference` — public catalogs (countries, sectors, KEV) and the entities that join noised
  *   aggregates to them (`exploit { vendor product }` next to a noised count): it only ever sees
@@ -63,7 +63,7 @@ export interface Federation {
   gateway: ApolloGateway;
   supergraphSdl: string;
   subgraphs: readonly LocalSubgraph[];
-  /** The `nodes` subgraph's data source. */
+  /** The `analyst` subgraph's data source. */
   fanout: FanoutDataSource;
   scatter: Scatter;
   aggregateDeps: AggregateDeps;

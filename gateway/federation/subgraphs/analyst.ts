@@ -1,11 +1,12 @@
 /**
- * The `nodes` subgraph: the analyst-facing aggregate surface of the member nodes.
+ * The `analyst` subgraph: the analyst-facing aggregate surface of the member nodes, the six questions.
  *
  * This is not the contribution protocol (that stays between the gateway and each node); it is
  * what analysts may ask of the nodes as one logical subgraph. Every field resolves to a noised
  * aggregate with its accuracy, privacy charge and coverage — no field returns a row, an
  * organisation, an indicator or free text. The executable schema runs inside the gateway; its
- * root resolvers scatter to the nodes through the injected pattern dependencies.
+ * root resolvers answer through the aggregate core (`aggregate/answer.ts`) and shape each answer
+ * (`aggregate/questions.ts`).
  */
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse, type GraphQLSchema } from 'graphql';
@@ -559,7 +560,7 @@ export interface AnalystExecutionContext {
 }
 
 /**
- * The executable analyst schema of the `nodes` subgraph. Its resolvers call
+ * The executable analyst schema. Its resolvers call
  * {@link answerAggregate} with `deps`; they throw AccordError('INTERNAL') when the execution did not
  * come from an incoming operation (health checks and schema loads never reach nodes).
  */

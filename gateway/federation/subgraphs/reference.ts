@@ -4,7 +4,7 @@
  * taxonomy), served in-process from `schema/reference`.
  *
  * Its three entities (`Vulnerability` by `cve`, `Country` by `code`, `Sector` by `id`) let the query
- * planner join noised aggregates from the `nodes` subgraph to public descriptions: `nodes` returns
+ * planner join noised aggregates from the `analyst` subgraph to public descriptions: `analyst` returns
  * entity stubs carrying only the key, and the planner sends those keys here in an `_entities`
  * fetch. Nothing else ever reaches this subgraph — no count, no noise, no member identity — and
  * nothing here depends on who asks; `onRequest` lets tests record every operation it receives to

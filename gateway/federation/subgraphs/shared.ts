@@ -10,7 +10,7 @@ enum Quorum {
 }
 `;
 
-/** Budget types: the nodes subgraph returns them with answers, the platform subgraph with `myBudget`. */
+/** Budget types: the analyst subgraph returns them with answers, the platform subgraph with `myBudget`. */
 export const BUDGET_TYPES_SDL = /* GraphQL */ `
 "An amount of privacy loss: ρ of ρ-zCDP and δ."
 type PrivacyAmount @shareable {
