@@ -1,7 +1,9 @@
 /**
- * Stub member nodes for gateway tests: small HTTP servers on 127.0.0.1 that publish the
- * contribution SDL as a federation 2.7 subgraph (`buildSubgraphSchema`) and answer contribution
- * requests with planted partials, or misbehave on demand (slow, down, drifted SDL, invalid partials).
+ * Stub member nodes for gateway tests: the contribution SDL as a federation 2.7 subgraph
+ * (`buildSubgraphSchema`) answering contribution requests with planted partials, or misbehaving on
+ * demand (slow, down, drifted SDL, invalid partials). `startStubNode` serves one over HTTP on
+ * 127.0.0.1; `createStubNode` keeps it in-process, and `stubScatter` reaches in-process stubs the
+ * way the gateway's HTTP scatter reaches real nodes (signed grants included), without sockets.
  *
  *   const node = await startStubNode({ id: 'cert-a', planted: [{ country: 'FR', sector: 'energy', count: 12 }] });
  *   node.url  // http://127.0.0.1:PORT/graphql
@@ -14,7 +16,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { graphql, parse, type GraphQLSchema } from 'graphql';
-import { CONTRIBUTION_SDL, GRANT_HEADER, type Contribution, type ContributionGroup, type ContributionRequest } from '../../schema/contract/index.js';
+import { CONTRIBUTION_OPERATION, CONTRIBUTION_SDL, GRANT_HEADER, type Contribution, type ContributionGroup, type ContributionRequest } from '../../schema/contract/index.js';
+import type { NodeOutcome, Scatter } from '../../gateway/aggregate/ports.js';
+import type { NodeHeaders } from '../../gateway/grants/grant.js';
 import { countryByAlpha2 } from '../../schema/reference/index.js';
 
 export const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: [])';
@@ -129,14 +133,19 @@ export function honestContribution(node: string, planted: readonly PlantedCell[]
   return { node, queryId: request.queryId, units, groups: list };
 }
 
-/** Starts a stub node. */
-export async function startStubNode(options: StubNodeOptions): Promise<StubNode> {
+/** A stub node without a socket: `execute` answers one GraphQL request as its HTTP endpoint would. */
+export interface InProcessStubNode extends Omit<StubNode, 'url' | 'port' | 'close'> {
+  /** Runs one GraphQL request (`grant`: the request's grant header). */
+  execute(body: { query?: string; variables?: Record<string, unknown>; operationName?: string }, grant?: string): Promise<Record<string, unknown>>;
+}
+
+/** Creates a stub node in-process. */
+export function createStubNode(options: StubNodeOptions): InProcessStubNode {
   let responder: Responder | null = null;
   let delayMs = options.delayMs ?? 0;
   const requests: ContributionRequest[] = [];
   const grants: Array<string | undefined> = [];
   let waiters: Array<(r: ContributionRequest) => void> = [];
-  const sockets = new Set<import('node:net').Socket>();
   const state = { serviceChecks: 0 };
   const typeDefs = parse(`${FEDERATION_LINK}\n${options.sdl ?? CONTRIBUTION_SDL}`);
   const resolvers = {
@@ -155,38 +164,15 @@ export async function startStubNode(options: StubNodeOptions): Promise<StubNode>
     },
   };
   const schema: GraphQLSchema = buildSubgraphSchema([{ typeDefs, resolvers: resolvers as never }]);
-
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      let body: { query?: string; variables?: Record<string, unknown>; operationName?: string };
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        res.writeHead(400, { 'content-type': 'application/json' }).end('{"errors":[{"message":"bad json"}]}');
-        return;
-      }
-      if (body.query?.includes('_service')) state.serviceChecks++;
-      const header = req.headers[GRANT_HEADER];
-      const grant = Array.isArray(header) ? header[0] : header;
-      const result = await graphql({ schema, source: body.query ?? '', variableValues: body.variables, operationName: body.operationName, contextValue: { grant } });
-      const text = JSON.stringify(result);
-      if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(text);
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
   return {
     id: options.id,
-    url: `http://127.0.0.1:${port}/graphql`,
-    port,
     requests,
     grants,
+    execute: async (body, grant) => {
+      if (body.query?.includes('_service')) state.serviceChecks++;
+      const result = await graphql({ schema, source: body.query ?? '', variableValues: body.variables, operationName: body.operationName, contextValue: { grant } });
+      return JSON.parse(JSON.stringify(result)) as Record<string, unknown>;
+    },
     nextRequest: () => new Promise<ContributionRequest>((resolve) => waiters.push(resolve)),
     get serviceChecks() {
       return state.serviceChecks;
@@ -200,12 +186,71 @@ export async function startStubNode(options: StubNodeOptions): Promise<StubNode>
     behave(b) {
       if (b.delayMs !== undefined) delayMs = b.delayMs;
     },
+  };
+}
+
+/** Starts a stub node on a loopback port. */
+export async function startStubNode(options: StubNodeOptions): Promise<StubNode> {
+  const node = createStubNode(options);
+  const sockets = new Set<import('node:net').Socket>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      let body: { query?: string; variables?: Record<string, unknown>; operationName?: string };
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/json' }).end('{"errors":[{"message":"bad json"}]}');
+        return;
+      }
+      const header = req.headers[GRANT_HEADER];
+      const text = JSON.stringify(await node.execute(body, Array.isArray(header) ? header[0] : header));
+      if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end(text);
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return Object.assign(node, {
+    url: `http://127.0.0.1:${port}/graphql`,
+    port,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
-  };
+  });
+}
+
+/**
+ * An in-process scatter over `nodes` for `CreateGatewayOptions.scatter`: each request gets the
+ * gateway's signed grant header, as over HTTP; a node's GraphQL errors become an ERROR outcome with
+ * the node's catalog code; `down` lists nodes that do not answer (UNREACHABLE).
+ */
+export function stubScatter(nodes: readonly InProcessStubNode[], down: Set<string> = new Set()): (headersFor: NodeHeaders) => Scatter {
+  return (headersFor) => ({
+    admittedNodes: () => nodes.map((n) => n.id),
+    scatter: async (ids, request, grant) => {
+      const headers = await Promise.all(ids.map((id) => headersFor({ id }, request, grant)));
+      return Promise.all(
+        ids.map(async (id, i): Promise<NodeOutcome> => {
+          const node = nodes.find((n) => n.id === id);
+          if (!node || down.has(id)) return { node: id, ok: false, reason: 'UNREACHABLE' };
+          const body = await node.execute({ query: CONTRIBUTION_OPERATION, operationName: 'Contribution', variables: { request } }, headers[i]![GRANT_HEADER]);
+          const errors = body.errors as Array<{ extensions?: { code?: unknown } }> | undefined;
+          if (errors?.length) {
+            const code = errors.map((e) => e.extensions?.code).find((c): c is string => typeof c === 'string');
+            return code ? { node: id, ok: false, reason: 'ERROR', code } : { node: id, ok: false, reason: 'ERROR' };
+          }
+          return { node: id, ok: true, contribution: (body.data as { contribution?: unknown } | null)?.contribution };
+        }),
+      );
+    },
+  });
 }
 
 /** A free loopback port with nothing listening on it (for "node down" tests). */
