@@ -57,7 +57,7 @@ export interface AggregateArgs {
 export type QuestionKind = 'crossBorderPattern' | 'trend' | 'topK' | 'exploitVintages' | 'sectorImpact' | 'indicatorPrevalence';
 
 /** Canonical filter: absent lists mean "no restriction"; present lists are sorted and unique. */
-export interface PatternFilter {
+export interface AggregateFilter {
   countries?: string[];
   regions?: string[];
   subregions?: string[];
@@ -83,7 +83,7 @@ export interface AggregateQuery {
   question: QuestionKind;
   measure: AggregateMeasure;
   groupBy: AggregateDimension[];
-  filter: PatternFilter;
+  filter: AggregateFilter;
   quorum: QuorumMode;
 }
 
@@ -149,7 +149,7 @@ export function canonicalQuery(args: AggregateArgs, defaultQuorum: QuorumMode): 
   if (quorum !== 'STRICT' && quorum !== 'BEST_EFFORT') bad('quorum must be STRICT or BEST_EFFORT.');
 
   const f = args.filter ?? {};
-  const filter: PatternFilter = {};
+  const filter: AggregateFilter = {};
   const countries = canonicalList('countries', f.countries, (v) => countryByAlpha2(v)?.alpha2);
   const regions = canonicalList('regions', f.regions, (v) => (isRegion(v) ? v : undefined));
   const subregions = canonicalList('subregions', f.subregions, (v) => (isSubregion(v) ? v : undefined));
@@ -222,7 +222,7 @@ export function contributionMeasure(measure: AggregateMeasure): Measure {
 }
 
 /** The filter in the contribution protocol's shape (same fields, same meaning). */
-export function contributionFilter(filter: PatternFilter): ContributionFilter {
+export function contributionFilter(filter: AggregateFilter): ContributionFilter {
   return { ...filter };
 }
 
