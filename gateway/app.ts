@@ -122,8 +122,11 @@ export async function buildGateway(options: CreateGatewayOptions = {}): Promise<
   const client = new NodeClient({ maxResponseBytes: config.maxNodeResponseBytes });
   try {
     const registry = new NodeRegistry(config.nodes, { client, timeoutMs: config.nodeTimeoutMs, logger });
-    await registry.refresh();
-    for (const n of registry.list()) logger.info({ node: n.id, status: n.status }, 'node registered');
+    if (!options.scatter) {
+      // SDL admission is the HTTP scatter's; an injected scatter decides which nodes it reaches.
+      await registry.refresh();
+      for (const n of registry.list()) logger.info({ node: n.id, status: n.status }, 'node registered');
+    }
 
     const nodeInfo = new Map(policyNodes.map((n) => [n.id, n]));
     const gate = new AdmissionGate({
@@ -191,7 +194,7 @@ export async function buildGateway(options: CreateGatewayOptions = {}): Promise<
     );
 
     const timer =
-      config.refreshIntervalMs > 0
+      config.refreshIntervalMs > 0 && !options.scatter
         ? setInterval(() => {
             void registry.refresh();
           }, config.refreshIntervalMs).unref()

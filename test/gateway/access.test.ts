@@ -1,23 +1,23 @@
 /**
- * Who may ask what, over real HTTP on 127.0.0.1: member authentication (JWT), Cedar access
- * policies per (member, node), durable budgets, the answer cache and signed grants — against stub
- * nodes (test/helpers/stub-node.ts) and the gateway from createGateway() with a SQLite ledger in a
- * temporary folder. Every refusal is checked for its code, its HTTP status, that nothing was
+ * Who may ask what: member authentication (JWT) over real HTTP on 127.0.0.1; Cedar access policies
+ * per (member, node), durable budgets, the answer cache and signed grants in-process (buildGateway,
+ * Apollo's executeOperation, stub nodes behind the stub scatter: no socket adds anything there) —
+ * each gateway with a SQLite ledger in a temporary folder. Every refusal is checked for its code, its HTTP status, that nothing was
  * charged or sent to a node, and that its body carries no private number.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GraphQLError } from 'graphql';
-import { createRemoteJWKSet, decodeProtectedHeader, generateKeyPair, exportJWK, jwtVerify, type JWK } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, generateKeyPair, exportJWK, jwtVerify, type JWK } from 'jose';
 import { readFileSync } from 'node:fs';
 import { contributionFingerprint, GRANT_TYPE, ledgerPeriod, MAX_GRANT_TTL_SECONDS, type GrantClaims } from '../../schema/contract/index.js';
-import { createGateway, type Gateway } from '../../gateway/app.js';
+import { buildGateway, createGateway, type BuiltGateway, type CreateGatewayOptions, type Gateway } from '../../gateway/app.js';
 import { DEFAULT_CONFIG } from '../../gateway/config.js';
 import { chargeUnits, fromUnits } from '../../gateway/ledger/units.js';
 import { planAggregate } from '../../gateway/aggregate/plan.js';
 import { compilePolicies } from '../../gateway/policy/engine.js';
 import { DEMO_MEMBERS, DEMO_POLICIES } from '../../gateway/policy/defaults.js';
 import { makeAccessFixture, TEST_MEMBERS, type AccessFixture } from '../helpers/access.js';
-import { startStubNode, type PlantedCell, type StubNode } from '../helpers/stub-node.js';
+import { createStubNode, startStubNode, stubScatter, type InProcessStubNode, type PlantedCell, type StubNode } from '../helpers/stub-node.js';
 import { gql, PATTERN_QUERY, quietLogger, type Answer, type GqlResult } from './helpers.js';
 
 const DAY = '2024-06-15';
@@ -78,14 +78,24 @@ async function startNodes(): Promise<StubNode[]> {
   return Promise.all(NODE_IDS.map((id) => startStubNode({ id, planted: PLANTED[id] })));
 }
 
-function nodeConfigs(nodes: StubNode[]) {
-  return nodes.map((n) => ({ id: n.id, name: n.id.toUpperCase(), url: n.url, ...KINDS[n.id]! }));
+function nodeConfigs(nodes: ReadonlyArray<{ id: string; url?: string }>) {
+  return nodes.map((n) => ({ id: n.id, name: n.id.toUpperCase(), url: n.url ?? `http://${n.id}.invalid/graphql`, ...KINDS[n.id]! }));
 }
 
-const requestsOf = (nodes: StubNode[]) => nodes.map((n) => n.requests.length);
+/** The same nodes in-process: admission and answers need no socket. */
+function inProcessNodes(): InProcessStubNode[] {
+  return NODE_IDS.map((id) => createStubNode({ id, planted: PLANTED[id]! }));
+}
+
+/** A gateway without a socket over in-process nodes; the stub scatter delivers its real signed grants. */
+function buildOver(nodes: InProcessStubNode[], options: CreateGatewayOptions): Promise<BuiltGateway> {
+  return buildGateway({ nodes: nodeConfigs(nodes), logger: quietLogger, refreshIntervalMs: 0, ...options, scatter: stubScatter(nodes, { timeoutMs: options.nodeTimeoutMs ?? 10_000 }) });
+}
+
+const requestsOf = (nodes: ReadonlyArray<{ requests: unknown[] }>) => nodes.map((n) => n.requests.length);
 
 /** Ledger state (every account of the period and the reservations), for before/after comparisons. */
-async function ledgerState(gw: Gateway) {
+async function ledgerState(gw: BuiltGateway) {
   return { accounts: await gw.ledger.accountsOf(PERIOD), reservations: (await gw.ledger.reservations(PERIOD)).length };
 }
 
@@ -191,18 +201,17 @@ describe('authentication', () => {
 
 describe('access policy', () => {
   let fx: AccessFixture;
-  let nodes: StubNode[];
-  let gw: Gateway;
+  let nodes: InProcessStubNode[];
+  let gw: BuiltGateway;
   const tokens: Record<string, string> = {};
   beforeAll(async () => {
     fx = await makeAccessFixture({ members: MEMBERS, policies: POLICIES });
-    nodes = await startNodes();
-    gw = await createGateway({ port: 0, nodes: nodeConfigs(nodes), logger: quietLogger, refreshIntervalMs: 0, access: fx.access() });
+    nodes = inProcessNodes();
+    gw = await buildOver(nodes, { access: fx.access() });
     for (const m of MEMBERS) tokens[m.id] = await fx.token(m.id, { staff: m.id === 'platform-staff' });
   });
   afterAll(async () => {
     await gw?.close();
-    await Promise.all((nodes ?? []).map((n) => n.close()));
     fx?.remove();
   });
 
@@ -210,7 +219,7 @@ describe('access policy', () => {
     const before = await ledgerState(gw);
     const sent = requestsOf(nodes);
     // the partner may not see anything touching the defence sector
-    const defence = await gql(gw.url, PATTERN_QUERY, fresh({ filter: { countries: ['FR'], sectors: ['defense-industrial-base'] } }), tokens['asia-analyst']);
+    const defence = await gql(gw, PATTERN_QUERY, fresh({ filter: { countries: ['FR'], sectors: ['defense-industrial-base'] } }), tokens['asia-analyst']);
     const ext = expectRefusal(defence, 'POLICY_DENIED', 403);
     expect(ext.rule).toBe('no-defence-for-partners');
     expect(ext.rules).toEqual(['cert-b-eu-only', 'no-defence-for-partners']);
@@ -220,19 +229,19 @@ describe('access policy', () => {
       { node: 'isac-c', reason: 'FORBIDDEN', rules: ['no-defence-for-partners'] },
     ]);
     // a query with no sector filter touches every sector, defence included
-    expectRefusal(await gql(gw.url, PATTERN_QUERY, { groupBy: ['COUNTRY'] }, tokens['asia-analyst']), 'POLICY_DENIED', 403);
+    expectRefusal(await gql(gw, PATTERN_QUERY, { groupBy: ['COUNTRY'] }, tokens['asia-analyst']), 'POLICY_DENIED', 403);
     // dimensions: grouping by sector outside one's own region
-    const sector = expectRefusal(await gql(gw.url, PATTERN_QUERY, fresh({ groupBy: ['SECTOR'] }), tokens['asia-analyst']), 'POLICY_DENIED', 403);
+    const sector = expectRefusal(await gql(gw, PATTERN_QUERY, fresh({ groupBy: ['SECTOR'] }), tokens['asia-analyst']), 'POLICY_DENIED', 403);
     expect(sector.rules).toContain('sector-breakdown-own-region');
     // measures
-    const orgs = expectRefusal(await gql(gw.url, PATTERN_QUERY, fresh({ measure: 'ORGANISATIONS' }), tokens['asia-analyst']), 'POLICY_DENIED', 403);
+    const orgs = expectRefusal(await gql(gw, PATTERN_QUERY, fresh({ measure: 'ORGANISATIONS' }), tokens['asia-analyst']), 'POLICY_DENIED', 403);
     expect(orgs.rules).toContain('organisations-eu-only');
     expect(requestsOf(nodes)).toEqual(sent);
     expect(await ledgerState(gw)).toEqual(before);
   });
 
   test('the same questions are allowed to a member the rules do not forbid', async () => {
-    const r = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, fresh({ groupBy: ['SECTOR'], filter: { countries: ['FR'], sectors: ['defense-industrial-base', 'energy'] } }), tokens['eu-analyst']);
+    const r = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, fresh({ groupBy: ['SECTOR'], filter: { countries: ['FR'], sectors: ['defense-industrial-base', 'energy'] } }), tokens['eu-analyst']);
     expect(r.errors, r.text).toBeUndefined();
     expect(r.data!.crossBorderPattern.coverage.asked).toEqual(NODE_IDS);
     expect(r.data!.crossBorderPattern.coverage.excluded).toEqual([]);
@@ -240,7 +249,7 @@ describe('access policy', () => {
 
   test('nodes a member may not aggregate are left out and listed; only the nodes asked are charged', async () => {
     const sent = requestsOf(nodes);
-    const r = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, fresh(), tokens['asia-analyst']);
+    const r = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, fresh(), tokens['asia-analyst']);
     expect(r.errors, r.text).toBeUndefined();
     const a = r.data!.crossBorderPattern;
     expect(a.coverage.asked).toEqual(['cert-a', 'isac-c']);
@@ -256,24 +265,24 @@ describe('access policy', () => {
 
   test('a query naming its nodes needs every one of them allowed', async () => {
     const before = await ledgerState(gw);
-    const named = await gql(gw.url, PATTERN_QUERY, fresh({ nodes: ['cert-a', 'cert-b'] }), tokens['asia-analyst']);
+    const named = await gql(gw, PATTERN_QUERY, fresh({ nodes: ['cert-a', 'cert-b'] }), tokens['asia-analyst']);
     const ext = expectRefusal(named, 'POLICY_DENIED', 403);
     expect(ext.rule).toBe('cert-b-eu-only');
     expect(ext.denials).toEqual([{ node: 'cert-b', reason: 'FORBIDDEN', rules: ['cert-b-eu-only'] }]);
     expect(await ledgerState(gw)).toEqual(before);
-    const ok = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, fresh({ nodes: ['isac-c', 'cert-a', 'cert-a'] }), tokens['asia-analyst']);
+    const ok = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, fresh({ nodes: ['isac-c', 'cert-a', 'cert-a'] }), tokens['asia-analyst']);
     expect(ok.errors, ok.text).toBeUndefined();
     expect(ok.data!.crossBorderPattern.coverage.asked).toEqual(['cert-a', 'isac-c']);
-    const unknown = await gql(gw.url, PATTERN_QUERY, fresh({ nodes: ['cert-zz'] }), tokens['eu-analyst']);
+    const unknown = await gql(gw, PATTERN_QUERY, fresh({ nodes: ['cert-zz'] }), tokens['eu-analyst']);
     expect(unknown.status).toBe(400);
     expect(unknown.errors![0]!.extensions!.code).toBe('NODE_UNKNOWN');
   });
 
   test('a member whose policy allows no node at all (no permit matches) is told so', async () => {
     const onlyEu = `@id("eu-only") permit (principal, action, resource) when { principal.groups.contains("eu") };`;
-    const gw2 = await createGateway({ port: 0, nodes: nodeConfigs(nodes), logger: quietLogger, refreshIntervalMs: 0, access: fx.access({ policies: { text: onlyEu }, db: `${fx.dir}/no-permit.sqlite` }) });
+    const gw2 = await buildOver(nodes, { access: fx.access({ policies: { text: onlyEu }, db: `${fx.dir}/no-permit.sqlite` }) });
     try {
-      const r = await gql(gw2.url, PATTERN_QUERY, fresh(), tokens['asia-analyst']);
+      const r = await gql(gw2, PATTERN_QUERY, fresh(), tokens['asia-analyst']);
       const ext = expectRefusal(r, 'POLICY_DENIED', 403);
       expect(ext.rule).toBeNull();
       expect(ext.denials).toEqual(NODE_IDS.map((node) => ({ node, reason: 'NO_PERMIT', rules: [] })));
@@ -284,9 +293,9 @@ describe('access policy', () => {
   });
 
   test('the largest charge per query is a rule: a deployment with a larger ρ is refused', async () => {
-    const gw2 = await createGateway({ port: 0, nodes: nodeConfigs(nodes), logger: quietLogger, refreshIntervalMs: 0, privacy: { rho: 0.1 }, access: fx.access({ db: `${fx.dir}/rho.sqlite` }) });
+    const gw2 = await buildOver(nodes, { privacy: { rho: 0.1 }, access: fx.access({ db: `${fx.dir}/rho.sqlite` }) });
     try {
-      const ext = expectRefusal(await gql(gw2.url, PATTERN_QUERY, fresh(), tokens['eu-analyst']), 'POLICY_DENIED', 403);
+      const ext = expectRefusal(await gql(gw2, PATTERN_QUERY, fresh(), tokens['eu-analyst']), 'POLICY_DENIED', 403);
       expect(ext.rule).toBe('max-rho-per-query');
     } finally {
       await gw2.close();
@@ -295,11 +304,11 @@ describe('access policy', () => {
 
   test("a member's TLP ceiling restricts what nodes count, and the question's fingerprint", async () => {
     const q = fresh();
-    const green = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, q, tokens['green-analyst']);
+    const green = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, q, tokens['green-analyst']);
     expect(green.errors, green.text).toBeUndefined();
     const last = nodes[0]!.requests.at(-1)!;
     expect(last.filter!.tlp).toEqual(['CLEAR', 'GREEN']);
-    const amber = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, q, tokens['eu-analyst']);
+    const amber = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, q, tokens['eu-analyst']);
     expect(nodes[0]!.requests.at(-1)!.filter!.tlp).toBeUndefined();
     expect(amber.data!.crossBorderPattern.queryId).not.toBe(green.data!.crossBorderPattern.queryId);
     expect(amber.data!.crossBorderPattern.cached).toBe(false);
@@ -307,9 +316,9 @@ describe('access policy', () => {
 
   test('reloadPolicies: staff only; an invalid set is refused and the old one stays; a valid one applies at once', async () => {
     const q = fresh();
-    const denied = () => gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, q, tokens['asia-analyst']);
+    const denied = () => gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, q, tokens['asia-analyst']);
     expect((await denied()).data!.crossBorderPattern.coverage.excluded.map((e) => e.node)).toEqual(['cert-b']);
-    const reload = (token: string) => gql(gw.url, 'mutation { reloadPolicies { ok version policies members errors } }', undefined, token);
+    const reload = (token: string) => gql(gw, 'mutation { reloadPolicies { ok version policies members errors } }', undefined, token);
 
     const notStaff = expectRefusal(await reload(tokens['eu-analyst']!), 'POLICY_DENIED', 403);
     expect(notStaff.rule).toBe('platform-staff-only');
@@ -323,13 +332,13 @@ describe('access policy', () => {
     expect(bad.data!.reloadPolicies.version).toBe(1);
     expect(bad.data!.reloadPolicies.errors.join(' ')).toMatch(/"SECTR" is not a dimension/);
     expect(bad.data!.reloadPolicies.policies).not.toContain('typo');
-    expect((await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, fresh(), tokens['asia-analyst'])).data!.crossBorderPattern.coverage.excluded).toHaveLength(1);
+    expect((await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, fresh(), tokens['asia-analyst'])).data!.crossBorderPattern.coverage.excluded).toHaveLength(1);
 
     fx.writePolicies(POLICIES.replace(/@id\("cert-b-eu-only"\)[^;]*;/, ''));
     const good = await reload(tokens['platform-staff']!);
     expect(good.data!.reloadPolicies).toMatchObject({ ok: true, version: 2, errors: [] });
     expect(good.data!.reloadPolicies.policies).not.toContain('cert-b-eu-only');
-    const now = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, fresh(), tokens['asia-analyst']);
+    const now = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, fresh(), tokens['asia-analyst']);
     expect(now.data!.crossBorderPattern.coverage.asked).toEqual(NODE_IDS);
     expect(now.data!.crossBorderPattern.coverage.excluded).toEqual([]);
     fx.writePolicies(POLICIES);
@@ -399,7 +408,7 @@ describe('policies are validated when loaded', () => {
   test('a gateway does not start with an invalid policy file', async () => {
     const fx = await makeAccessFixture({ members: MEMBERS, policies: base + '@id("x") forbid (principal, action, resource) when { context.groupBy.contains("SECTR") };' });
     try {
-      await expect(createGateway({ port: 0, nodes: [], logger: quietLogger, refreshIntervalMs: 0, access: fx.access() })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+      await expect(buildGateway({ nodes: [], logger: quietLogger, refreshIntervalMs: 0, access: fx.access() })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     } finally {
       fx.remove();
     }
@@ -408,26 +417,25 @@ describe('policies are validated when loaded', () => {
 
 describe('budgets', () => {
   let fx: AccessFixture;
-  let nodes: StubNode[];
-  let gw: Gateway;
+  let nodes: InProcessStubNode[];
+  let gw: BuiltGateway;
   // two queries fit a member's allocation; three fit a node's cap
   const allocation = 2.5 * CHARGE;
   const nodeCap = 3.5 * CHARGE;
   beforeAll(async () => {
     fx = await makeAccessFixture({ members: MEMBERS, policies: POLICIES, budgets: { allocation: { rho: allocation }, nodeCap: { rho: nodeCap } } });
-    nodes = await startNodes();
-    gw = await createGateway({ port: 0, nodes: nodeConfigs(nodes), logger: quietLogger, refreshIntervalMs: 0, access: fx.access() });
+    nodes = inProcessNodes();
+    gw = await buildOver(nodes, { access: fx.access() });
   });
   afterAll(async () => {
     await gw?.close();
-    await Promise.all((nodes ?? []).map((n) => n.close()));
     fx?.remove();
   });
 
   test("a member's allocation, then a node's cap, run out: BUDGET_EXHAUSTED with what remains, nothing charged, nothing sent", async () => {
     const eu = await fx.token('eu-analyst');
     for (let i = 0; i < 2; i++) {
-      const r = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, fresh(), eu);
+      const r = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, fresh(), eu);
       expect(r.errors, r.text).toBeUndefined();
       const b = r.data!.crossBorderPattern.remainingBudget;
       expect(b.map((x) => x.node)).toEqual(NODE_IDS);
@@ -440,7 +448,7 @@ describe('budgets', () => {
     }
     const before = await ledgerState(gw);
     const sent = requestsOf(nodes);
-    const ext = expectRefusal(await gql(gw.url, PATTERN_QUERY, fresh(), eu), 'BUDGET_EXHAUSTED', 429);
+    const ext = expectRefusal(await gql(gw, PATTERN_QUERY, fresh(), eu), 'BUDGET_EXHAUSTED', 429);
     expect(ext.period).toBe(PERIOD);
     expect(ext.charge).toEqual({ rho: CHARGE, delta: 0 });
     expect(ext.exhausted).toEqual(NODE_IDS.map((node) => ({ node, ledger: 'MEMBER' })));
@@ -455,12 +463,12 @@ describe('budgets', () => {
 
     // another member still has its allocation, but the node caps allow one more query only
     const other = await fx.token('eu-analyst-2');
-    expect((await gql(gw.url, PATTERN_QUERY, fresh(), other)).errors).toBeUndefined();
-    const capped = expectRefusal(await gql(gw.url, PATTERN_QUERY, fresh(), other), 'BUDGET_EXHAUSTED', 429);
+    expect((await gql(gw, PATTERN_QUERY, fresh(), other)).errors).toBeUndefined();
+    const capped = expectRefusal(await gql(gw, PATTERN_QUERY, fresh(), other), 'BUDGET_EXHAUSTED', 429);
     expect(capped.exhausted).toEqual(NODE_IDS.map((node) => ({ node, ledger: 'NODE' })));
 
     // myBudget agrees with the ledger
-    const mine = await gql(gw.url, '{ myBudget { node period allocation { rho } spent { rho } remaining { rho } nodeCap { rho } nodeRemaining { rho } } }', undefined, eu);
+    const mine = await gql(gw, '{ myBudget { node period allocation { rho } spent { rho } remaining { rho } nodeCap { rho } nodeRemaining { rho } } }', undefined, eu);
     expect(mine.data!.myBudget).toHaveLength(3);
     for (const b of mine.data!.myBudget) {
       expect(b.period).toBe(PERIOD);
@@ -482,10 +490,10 @@ describe('budgets', () => {
 
   test('a failed strict query stays charged (no refund once a request has left)', async () => {
     const fx2 = await makeAccessFixture({ members: MEMBERS, policies: POLICIES });
-    const gw2 = await createGateway({ port: 0, nodes: nodeConfigs(nodes), logger: quietLogger, refreshIntervalMs: 0, nodeTimeoutMs: 300, access: fx2.access() });
+    const gw2 = await buildOver(nodes, { nodeTimeoutMs: 300, access: fx2.access() });
     nodes[2]!.behave({ delayMs: 1_000 });
     try {
-      const r = await gql(gw2.url, PATTERN_QUERY, fresh(), await fx2.token('eu-analyst'));
+      const r = await gql(gw2, PATTERN_QUERY, fresh(), await fx2.token('eu-analyst'));
       expect(r.errors![0]!.extensions!.code).toBe('NODE_UNAVAILABLE');
       const reservations = await gw2.ledger.reservations(PERIOD);
       expect(reservations.map((x) => x.status)).toEqual(['FAILED']);
@@ -501,28 +509,27 @@ describe('budgets', () => {
 
 describe('answer cache', () => {
   let fx: AccessFixture;
-  let nodes: StubNode[];
-  let gw: Gateway;
+  let nodes: InProcessStubNode[];
+  let gw: BuiltGateway;
   beforeAll(async () => {
     fx = await makeAccessFixture({ members: MEMBERS, policies: POLICIES });
-    nodes = await startNodes();
-    gw = await createGateway({ port: 0, nodes: nodeConfigs(nodes), logger: quietLogger, refreshIntervalMs: 0, nodeTimeoutMs: 300, access: fx.access() });
+    nodes = inProcessNodes();
+    gw = await buildOver(nodes, { nodeTimeoutMs: 300, access: fx.access() });
   });
   afterAll(async () => {
     await gw?.close();
-    await Promise.all((nodes ?? []).map((n) => n.close()));
     fx?.remove();
   });
 
   test('the second identical question returns the same numbers, cached, and charges nothing — to any member the policy allows', async () => {
     const q = fresh({ groupBy: ['COUNTRY', 'SECTOR'], filter: { countries: ['DE', 'FR'] } });
-    const first = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, q, await fx.token('eu-analyst'));
+    const first = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, q, await fx.token('eu-analyst'));
     expect(first.errors, first.text).toBeUndefined();
     expect(first.data!.crossBorderPattern.cached).toBe(false);
     const before = await ledgerState(gw);
     const sent = requestsOf(nodes);
-    const again = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, { ...q, filter: { countries: ['FR', 'DE', 'FR'] } }, await fx.token('eu-analyst'));
-    const other = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, q, await fx.token('eu-analyst-2'));
+    const again = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, { ...q, filter: { countries: ['FR', 'DE', 'FR'] } }, await fx.token('eu-analyst'));
+    const other = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, q, await fx.token('eu-analyst-2'));
     for (const r of [again, other]) {
       expect(r.errors, r.text).toBeUndefined();
       const a = r.data!.crossBorderPattern;
@@ -541,11 +548,11 @@ describe('answer cache', () => {
 
   test('the cache survives a restart (it is in the database)', async () => {
     const q = fresh();
-    const first = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, q, await fx.token('eu-analyst'));
+    const first = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, q, await fx.token('eu-analyst'));
     await gw.close();
-    gw = await createGateway({ port: 0, nodes: nodeConfigs(nodes), logger: quietLogger, refreshIntervalMs: 0, nodeTimeoutMs: 300, access: fx.access() });
+    gw = await buildOver(nodes, { nodeTimeoutMs: 300, access: fx.access() });
     const sent = requestsOf(nodes);
-    const again = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, q, await fx.token('eu-analyst'));
+    const again = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, q, await fx.token('eu-analyst'));
     expect(again.data!.crossBorderPattern.cached).toBe(true);
     expect(again.data!.crossBorderPattern.cells).toEqual(first.data!.crossBorderPattern.cells);
     expect(requestsOf(nodes)).toEqual(sent);
@@ -553,11 +560,11 @@ describe('answer cache', () => {
 
   test('another node set, another member TLP or another quorum need: not served from the cache', async () => {
     const q = fresh();
-    await gql(gw.url, PATTERN_QUERY, q, await fx.token('eu-analyst'));
+    await gql(gw, PATTERN_QUERY, q, await fx.token('eu-analyst'));
     // the partner's policy leaves cert-b out: another node set, a fresh answer
-    const partner = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, q, await fx.token('asia-analyst'));
+    const partner = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, q, await fx.token('asia-analyst'));
     expect(partner.data!.crossBorderPattern.cached).toBe(false);
-    const named = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, { ...q, nodes: ['cert-a'] }, await fx.token('eu-analyst'));
+    const named = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, { ...q, nodes: ['cert-a'] }, await fx.token('eu-analyst'));
     expect(named.data!.crossBorderPattern.cached).toBe(false);
   });
 
@@ -566,20 +573,20 @@ describe('answer cache', () => {
     const eu = await fx.token('eu-analyst');
     nodes[1]!.behave({ delayMs: 1_000 });
     try {
-      const best = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, { ...q, quorum: 'BEST_EFFORT' }, eu);
+      const best = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, { ...q, quorum: 'BEST_EFFORT' }, eu);
       expect(best.data!.crossBorderPattern.coverage.complete).toBe(false);
-      const bestAgain = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, { ...q, quorum: 'BEST_EFFORT' }, eu);
+      const bestAgain = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, { ...q, quorum: 'BEST_EFFORT' }, eu);
       expect(bestAgain.data!.crossBorderPattern.cached).toBe(true);
-      const strict = await gql(gw.url, PATTERN_QUERY, { ...q, quorum: 'STRICT' }, eu);
+      const strict = await gql(gw, PATTERN_QUERY, { ...q, quorum: 'STRICT' }, eu);
       expect(strict.errors![0]!.extensions!.code).toBe('NODE_UNAVAILABLE');
     } finally {
       nodes[1]!.behave({ delayMs: 0 });
     }
-    const strict = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, { ...q, quorum: 'STRICT' }, eu);
+    const strict = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, { ...q, quorum: 'STRICT' }, eu);
     expect(strict.data!.crossBorderPattern.cached).toBe(false);
     expect(strict.data!.crossBorderPattern.coverage.complete).toBe(true);
     // the complete answer replaced the incomplete one
-    const best = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, { ...q, quorum: 'BEST_EFFORT' }, eu);
+    const best = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, { ...q, quorum: 'BEST_EFFORT' }, eu);
     expect(best.data!.crossBorderPattern.cached).toBe(true);
     expect(best.data!.crossBorderPattern.cells).toEqual(strict.data!.crossBorderPattern.cells);
   });
@@ -590,7 +597,7 @@ describe('answer cache', () => {
     try {
       const before = (await gw.ledger.reservations(PERIOD)).length;
       const tokens = await Promise.all(['eu-analyst', 'eu-analyst-2', 'eu-analyst', 'eu-analyst-2'].map((m) => fx.token(m)));
-      const rs = await Promise.all(tokens.map((t) => gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, q, t)));
+      const rs = await Promise.all(tokens.map((t) => gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, q, t)));
       for (const r of rs) expect(r.errors, r.text).toBeUndefined();
       expect(rs.filter((r) => !r.data!.crossBorderPattern.cached)).toHaveLength(1);
       expect(new Set(rs.map((r) => JSON.stringify(r.data!.crossBorderPattern.cells))).size).toBe(1);
@@ -605,7 +612,7 @@ describe('answer cache', () => {
       throw new GraphQLError('The node’s own privacy cap for this period is spent.', { extensions: { code: 'NODE_BUDGET_EXHAUSTED' } });
     });
     try {
-      const r = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, fresh({ quorum: 'BEST_EFFORT' }), await fx.token('eu-analyst'));
+      const r = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, fresh({ quorum: 'BEST_EFFORT' }), await fx.token('eu-analyst'));
       expect(r.data!.crossBorderPattern.coverage.missing).toEqual([{ node: 'cert-a', reason: 'ERROR', code: 'NODE_BUDGET_EXHAUSTED' }]);
     } finally {
       nodes[0]!.respondWith(null);
@@ -615,26 +622,26 @@ describe('answer cache', () => {
 
 describe('signed grants', () => {
   let fx: AccessFixture;
-  let nodes: StubNode[];
-  let gw: Gateway;
+  let nodes: InProcessStubNode[];
+  let gw: BuiltGateway;
   beforeAll(async () => {
     fx = await makeAccessFixture({ members: MEMBERS, policies: POLICIES });
-    nodes = await startNodes();
-    gw = await createGateway({ port: 0, nodes: nodeConfigs(nodes), logger: quietLogger, refreshIntervalMs: 0, access: fx.access() });
+    nodes = inProcessNodes();
+    gw = await buildOver(nodes, { access: fx.access() });
   });
   afterAll(async () => {
     await gw?.close();
-    await Promise.all((nodes ?? []).map((n) => n.close()));
     fx?.remove();
   });
 
   test('every contribution request carries a grant that verifies against the served keys and names exactly that request', async () => {
-    const keys = createRemoteJWKSet(new URL('/.well-known/accord-grant-keys.json', gw.url));
+    // the keys the gateway serves at /.well-known/accord-grant-keys.json (checked over HTTP above)
+    const keys = createLocalJWKSet(gw.signer.jwks);
     const jtis = new Set<string>();
     const eu = await fx.token('eu-analyst');
     for (let q = 0; q < 3; q++) {
       const t0 = Math.floor(Date.now() / 1000);
-      const r = await gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, fresh(), eu);
+      const r = await gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, fresh(), eu);
       expect(r.errors, r.text).toBeUndefined();
       for (const n of nodes) {
         const token = n.grants.at(-1);
@@ -663,7 +670,7 @@ describe('signed grants', () => {
   test('the signing key persists across restarts (nodes keep trusting the same key)', async () => {
     const kid = gw.signer.kid;
     await gw.close();
-    gw = await createGateway({ port: 0, nodes: nodeConfigs(nodes), logger: quietLogger, refreshIntervalMs: 0, access: fx.access() });
+    gw = await buildOver(nodes, { access: fx.access() });
     expect(gw.signer.kid).toBe(kid);
     const { statSync } = await import('node:fs');
     expect(statSync(fx.signingKey).mode & 0o777).toBe(0o600);

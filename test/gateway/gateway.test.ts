@@ -1,7 +1,8 @@
 /**
- * The gateway end to end over real HTTP on 127.0.0.1: stub member nodes (test/helpers/stub-node.ts)
- * publishing the contribution SDL, and the gateway from createGateway() with an allow-all policy and
- * ample budgets (access control itself is tested in access.test.ts).
+ * The gateway with stub member nodes (test/helpers/stub-node.ts) publishing the contribution SDL, an
+ * allow-all policy and ample budgets (access control itself is tested in access.test.ts): answers
+ * in-process (buildGateway, the stub scatter); what the HTTP scatter and front do — SDL admission,
+ * deadlines, nodes down, request errors — over real HTTP on 127.0.0.1 (createGateway).
  *
  * Identical questions are answered from the cache, so tests that need fresh noise ask equivalent
  * but distinct questions: every planted incident is dated 2024-06-15 and {@link fresh} widens the
@@ -11,11 +12,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildClientSchema, getIntrospectionQuery, getNamedType, isInputObjectType, isObjectType, type GraphQLNamedType, type IntrospectionQuery } from 'graphql';
 import { CONTRIBUTION_SDL } from '../../schema/contract/index.js';
 import { SECTOR_IDS } from '../../schema/reference/index.js';
-import { createGateway, type Gateway } from '../../gateway/app.js';
+import { buildGateway, createGateway, type BuiltGateway, type Gateway } from '../../gateway/app.js';
 import type { NodeConfig } from '../../gateway/config.js';
 import { makeAccessFixture, type AccessFixture } from '../helpers/access.js';
 import { binomialUpperTail } from '../helpers/stats.js';
-import { startStubNode, unusedPort, type PlantedCell, type StubNode } from '../helpers/stub-node.js';
+import { createStubNode, startStubNode, stubScatter, unusedPort, type InProcessStubNode, type PlantedCell, type StubNode } from '../helpers/stub-node.js';
 import { gql as gqlAs, PATTERN_QUERY, quietLogger, type Answer } from './helpers.js';
 
 const DAY = '2024-06-15';
@@ -62,12 +63,13 @@ afterAll(() => fx?.remove());
 let dbs = 0;
 const access = () => fx.access({ db: `${fx.dir}/gateway-${++dbs}.sqlite` });
 
-function gql<T = Record<string, any>>(url: string, query: string, variables?: Record<string, unknown>) {
-  return gqlAs<T>(url, query, variables, token);
+function gql<T = Record<string, any>>(target: string | BuiltGateway, query: string, variables?: Record<string, unknown>) {
+  return gqlAs<T>(target, query, variables, token);
 }
 
-async function pattern(gw: Gateway, variables: Record<string, unknown>) {
-  return gql<{ crossBorderPattern: Answer }>(gw.url, PATTERN_QUERY, variables);
+/** The pattern question over HTTP (a listening gateway) or in-process (a built one). */
+async function pattern(gw: Gateway | BuiltGateway, variables: Record<string, unknown>) {
+  return gql<{ crossBorderPattern: Answer }>('url' in gw ? gw.url : gw, PATTERN_QUERY, variables);
 }
 
 const BY_COUNTRY_SECTOR = { groupBy: ['COUNTRY', 'SECTOR'], filter: { countries: COUNTRIES } };
@@ -79,25 +81,21 @@ function fresh(extra: Record<string, unknown> = {}) {
   return { ...BY_COUNTRY_SECTOR, filter: { countries: COUNTRIES, from: '2024-01-01', to }, ...extra };
 }
 
-describe('three honest nodes', () => {
-  let nodes: StubNode[];
-  let gw: Gateway;
+describe('answers, in-process: three honest nodes behind the stub scatter', () => {
+  let nodes: InProcessStubNode[];
+  let gw: BuiltGateway;
   beforeAll(async () => {
-    nodes = await startHonestNodes();
-    gw = await createGateway({ port: 0, nodes: nodes.map((n) => asConfig(n)), logger: quietLogger, refreshIntervalMs: 0, nodeTimeoutMs: 400, access: access() });
+    nodes = Object.entries(PLANTED).map(([id, planted]) => createStubNode({ id, planted }));
+    gw = await buildGateway({
+      nodes: nodes.map((n) => ({ id: n.id, name: n.id.toUpperCase(), kind: 'national-cert', url: `http://${n.id}.invalid/graphql` })),
+      logger: quietLogger,
+      refreshIntervalMs: 0,
+      access: access(),
+      scatter: stubScatter(nodes, { timeoutMs: 400 }),
+    });
   });
   afterAll(async () => {
     await gw?.close();
-    await Promise.all(nodes.map((n) => n.close()));
-  });
-
-  test('every node is admitted after its SDL check', async () => {
-    const r = await gql(gw.url, '{ federationNodes { id kind status sdlHash lastSeen } federationHealth { status admitted refused contractSdlHash } }');
-    expect(r.errors).toBeUndefined();
-    const list = r.data!.federationNodes as Array<{ id: string; status: string; sdlHash: string; lastSeen: string | null }>;
-    expect(list.map((n) => n.id)).toEqual(['cert-fr', 'cert-de', 'isac-energy']);
-    expect(list.every((n) => n.status === 'ACTIVE' && n.sdlHash === r.data!.federationHealth.contractSdlHash && n.lastSeen)).toBe(true);
-    expect(r.data!.federationHealth).toMatchObject({ status: 'OK', admitted: 3, refused: 0 });
   });
 
   test('country × sector counts lie in their stated 95% interval at the advertised rate', async () => {
@@ -237,29 +235,7 @@ describe('three honest nodes', () => {
     }
   });
 
-  test('a slow node times out: STRICT fails with NODE_UNAVAILABLE, BEST_EFFORT answers without it', async () => {
-    const slow = nodes[2]!;
-    slow.behave({ delayMs: 3_000 });
-    try {
-      const t0 = performance.now();
-      const best = await pattern(gw, fresh({ quorum: 'BEST_EFFORT' }));
-      const elapsed = performance.now() - t0;
-      expect(elapsed).toBeLessThan(2_500); // deadline 400 ms, not the node's 3 s
-      expect(best.data!.crossBorderPattern.coverage.missing).toEqual([{ node: 'isac-energy', reason: 'TIMEOUT', code: null }]);
-      expect(best.data!.crossBorderPattern.coverage.answered).toEqual(['cert-fr', 'cert-de']);
-      const strict = await pattern(gw, fresh());
-      expect(strict.status).toBe(503);
-      expect(strict.data).toBeNull();
-      expect(strict.errors![0]!.extensions).toMatchObject({ code: 'NODE_UNAVAILABLE', missing: [{ node: 'isac-energy', reason: 'TIMEOUT' }] });
-    } finally {
-      slow.behave({ delayMs: 0 });
-    }
-    // it is asked again (and answers) once it is fast again
-    const again = await pattern(gw, fresh());
-    expect(again.data!.crossBorderPattern.coverage.complete).toBe(true);
-  });
-
-  test('_entities fetches against the nodes subgraph are refused and never reach a node', async () => {
+  test('_entities fetches against the analyst subgraph are refused and never reach a node', async () => {
     for (const n of nodes) n.requests.length = 0;
     const res = await gw.federation.fanout.process({
       kind: 'incoming operation' as never,
@@ -295,21 +271,8 @@ describe('three honest nodes', () => {
     expect(nodes.every((n) => n.requests.length === 0)).toBe(true);
   });
 
-  test('the HTTP front: request errors pass through masking, health endpoint, bad bodies', async () => {
-    const invalid = await gql(gw.url, '{ crossBorderPattern(groupBy: [SECTOR]) { cells { organisation } } }');
-    expect(invalid.status).toBe(400);
-    expect(invalid.errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    const health = await fetch(new URL('/healthz', gw.url));
-    expect(health.status).toBe(200);
-    const bad = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"query": ' });
-    expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('BAD_REQUEST');
-    const other = await fetch(new URL('/admin', gw.url));
-    expect(other.status).toBe(404);
-  });
-
   test('the supergraph exposes only aggregate answers: no row-level field is reachable', async () => {
-    const r = await gql<IntrospectionQuery>(gw.url, getIntrospectionQuery());
+    const r = await gql<IntrospectionQuery>(gw, getIntrospectionQuery());
     const schema = buildClientSchema(r.data!);
     // the only mutation is the staff-only policy reload; it returns no data of any node
     expect(Object.keys(schema.getMutationType()!.getFields())).toEqual(['reloadPolicies']);
@@ -398,6 +361,63 @@ describe('three honest nodes', () => {
     );
     // nothing of the contribution protocol leaks into the analyst surface
     for (const name of ['Contribution', 'ContributionGroup', 'ContributionRequest', '_Entity', '_Service']) expect(schema.getType(name)).toBeUndefined();
+  });
+});
+
+describe('three honest nodes over HTTP', () => {
+  let nodes: StubNode[];
+  let gw: Gateway;
+  beforeAll(async () => {
+    nodes = await startHonestNodes();
+    gw = await createGateway({ port: 0, nodes: nodes.map((n) => asConfig(n)), logger: quietLogger, refreshIntervalMs: 0, nodeTimeoutMs: 400, access: access() });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await Promise.all(nodes.map((n) => n.close()));
+  });
+
+  test('every node is admitted after its SDL check', async () => {
+    const r = await gql(gw.url, '{ federationNodes { id kind status sdlHash lastSeen } federationHealth { status admitted refused contractSdlHash } }');
+    expect(r.errors).toBeUndefined();
+    const list = r.data!.federationNodes as Array<{ id: string; status: string; sdlHash: string; lastSeen: string | null }>;
+    expect(list.map((n) => n.id)).toEqual(['cert-fr', 'cert-de', 'isac-energy']);
+    expect(list.every((n) => n.status === 'ACTIVE' && n.sdlHash === r.data!.federationHealth.contractSdlHash && n.lastSeen)).toBe(true);
+    expect(r.data!.federationHealth).toMatchObject({ status: 'OK', admitted: 3, refused: 0 });
+  });
+
+  test('a slow node times out: STRICT fails with NODE_UNAVAILABLE, BEST_EFFORT answers without it', async () => {
+    const slow = nodes[2]!;
+    slow.behave({ delayMs: 3_000 });
+    try {
+      const t0 = performance.now();
+      const best = await pattern(gw, fresh({ quorum: 'BEST_EFFORT' }));
+      const elapsed = performance.now() - t0;
+      expect(elapsed).toBeLessThan(2_500); // deadline 400 ms, not the node's 3 s
+      expect(best.data!.crossBorderPattern.coverage.missing).toEqual([{ node: 'isac-energy', reason: 'TIMEOUT', code: null }]);
+      expect(best.data!.crossBorderPattern.coverage.answered).toEqual(['cert-fr', 'cert-de']);
+      const strict = await pattern(gw, fresh());
+      expect(strict.status).toBe(503);
+      expect(strict.data).toBeNull();
+      expect(strict.errors![0]!.extensions).toMatchObject({ code: 'NODE_UNAVAILABLE', missing: [{ node: 'isac-energy', reason: 'TIMEOUT' }] });
+    } finally {
+      slow.behave({ delayMs: 0 });
+    }
+    // it is asked again (and answers) once it is fast again
+    const again = await pattern(gw, fresh());
+    expect(again.data!.crossBorderPattern.coverage.complete).toBe(true);
+  });
+
+  test('the HTTP front: request errors pass through masking, health endpoint, bad bodies', async () => {
+    const invalid = await gql(gw.url, '{ crossBorderPattern(groupBy: [SECTOR]) { cells { organisation } } }');
+    expect(invalid.status).toBe(400);
+    expect(invalid.errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const health = await fetch(new URL('/healthz', gw.url));
+    expect(health.status).toBe(200);
+    const bad = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"query": ' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('BAD_REQUEST');
+    const other = await fetch(new URL('/admin', gw.url));
+    expect(other.status).toBe(404);
   });
 });
 
@@ -491,8 +511,7 @@ describe('a member node that is down', () => {
 
 describe('error masking', () => {
   test('an unexpected failure reaches the client as INTERNAL without its message', async () => {
-    const gw = await createGateway({
-      port: 0,
+    const gw = await buildGateway({
       nodes: [],
       logger: quietLogger,
       refreshIntervalMs: 0,
@@ -518,7 +537,7 @@ describe('error masking', () => {
   });
 
   test('a federation without members answers NO_NODES', async () => {
-    const gw = await createGateway({ port: 0, nodes: [], logger: quietLogger, refreshIntervalMs: 0, access: access() });
+    const gw = await buildGateway({ nodes: [], logger: quietLogger, refreshIntervalMs: 0, access: access() });
     try {
       const r = await pattern(gw, BY_COUNTRY_SECTOR);
       expect(r.errors![0]!.extensions!.code).toBe('NO_NODES');

@@ -229,9 +229,10 @@ export async function startStubNode(options: StubNodeOptions): Promise<StubNode>
 /**
  * An in-process scatter over `nodes` for `CreateGatewayOptions.scatter`: each request gets the
  * gateway's signed grant header, as over HTTP; a node's GraphQL errors become an ERROR outcome with
- * the node's catalog code; `down` lists nodes that do not answer (UNREACHABLE).
+ * the node's catalog code; a node slower than `timeoutMs` is a TIMEOUT (its late answer is dropped).
  */
-export function stubScatter(nodes: readonly InProcessStubNode[], down: Set<string> = new Set()): (headersFor: NodeHeaders) => Scatter {
+export function stubScatter(nodes: readonly InProcessStubNode[], options: { timeoutMs?: number } = {}): (headersFor: NodeHeaders) => Scatter {
+  const timeoutMs = options.timeoutMs ?? 10_000;
   return (headersFor) => ({
     admittedNodes: () => nodes.map((n) => n.id),
     scatter: async (ids, request, grant) => {
@@ -239,8 +240,12 @@ export function stubScatter(nodes: readonly InProcessStubNode[], down: Set<strin
       return Promise.all(
         ids.map(async (id, i): Promise<NodeOutcome> => {
           const node = nodes.find((n) => n.id === id);
-          if (!node || down.has(id)) return { node: id, ok: false, reason: 'UNREACHABLE' };
-          const body = await node.execute({ query: CONTRIBUTION_OPERATION, operationName: 'Contribution', variables: { request } }, headers[i]![GRANT_HEADER]);
+          if (!node) return { node: id, ok: false, reason: 'UNREACHABLE' };
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+          const body = await Promise.race([node.execute({ query: CONTRIBUTION_OPERATION, operationName: 'Contribution', variables: { request } }, headers[i]![GRANT_HEADER]), late]);
+          clearTimeout(timer);
+          if (body === null) return { node: id, ok: false, reason: 'TIMEOUT' };
           const errors = body.errors as Array<{ extensions?: { code?: unknown } }> | undefined;
           if (errors?.length) {
             const code = errors.map((e) => e.extensions?.code).find((c): c is string => typeof c === 'string');
