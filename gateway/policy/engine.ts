@@ -77,19 +77,23 @@ export interface CompiledPolicies {
   readonly namedNodes: ReadonlySet<string>;
 }
 
+/** Calls `visit` on every object inside a policy's JSON form (arrays are walked through), outermost first. */
+function eachObject(json: unknown, visit: (x: Record<string, unknown>) => void): void {
+  if (Array.isArray(json)) {
+    for (const i of json) eachObject(i, visit);
+    return;
+  }
+  if (!json || typeof json !== 'object') return;
+  const x = json as Record<string, unknown>;
+  visit(x);
+  for (const v of Object.values(x)) eachObject(v, visit);
+}
+
 /** Ids of the `Accord::Node` entity literals anywhere in a policy's JSON form. */
 function namedNodesOf(json: unknown, into: Set<string>): void {
-  const walk = (e: unknown): void => {
-    if (Array.isArray(e)) {
-      for (const i of e) walk(i);
-      return;
-    }
-    if (!e || typeof e !== 'object') return;
-    const x = e as Record<string, unknown>;
+  eachObject(json, (x) => {
     if (x.type === NODE_TYPE && typeof x.id === 'string') into.add(x.id);
-    for (const v of Object.values(x)) walk(v);
-  };
-  walk(json);
+  });
 }
 
 type Var = 'principal' | 'resource' | 'context' | 'action';
@@ -129,20 +133,12 @@ function collectReads(conditions: unknown, reads: { principal: Set<string> | 'al
     }
     everything(); // e.g. (if … then principal else resource).attr
   };
-  const walk = (e: unknown): void => {
-    if (Array.isArray(e)) {
-      for (const i of e) walk(i);
-      return;
-    }
-    if (!e || typeof e !== 'object') return;
-    const x = e as Record<string, unknown>;
+  eachObject(conditions, (x) => {
     const dot = x['.'] as { left: unknown; attr: string } | undefined;
     if (dot && typeof dot === 'object' && 'attr' in dot) access(dot.left, dot.attr);
     const has = x.has as { left: unknown; attr: string | string[] } | undefined;
     if (has && typeof has === 'object' && 'attr' in has) access(has.left, Array.isArray(has.attr) ? has.attr[0]! : has.attr);
-    for (const v of Object.values(x)) walk(v);
-  };
-  walk(conditions);
+  });
   return problems;
 }
 
