@@ -8,7 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { TLP_LEVELS, type TlpLevel } from '../../schema/contract/dataset.js';
 import { isAccordError } from '../../schema/errors.js';
 import { indicatorKeyFrom, resolveNodeConfig, type ResolvedNodeConfig } from '../config.js';
-import { DEFAULT_CONTRIBUTING_TLP, NEVER_CONTRIBUTING_TLP } from '../contribution/policy.js';
+import { DEFAULT_CONTRIBUTING_TLP, NEVER_CONTRIBUTING_TLP } from '../contribution/tlp-gate.js';
 import { recentContributions } from '../contribution/log.js';
 import { claimIndicatorKey, indicatorKeyId, knexAccess } from '../db/indicator-key.js';
 import { dialectOf, isPostgresUrl, knexOf, openNodeOrm, type NodeOrm } from '../db/orm.js';

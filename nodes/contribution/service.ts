@@ -10,7 +10,7 @@ import type { NodeOrm } from '../db/orm.js';
 import { allowAllGuard, type ContributionGuard } from './guard.js';
 import { IndicatorAccess } from './indicator-access.js';
 import { appendContributionLog } from './log.js';
-import { DEFAULT_CONTRIBUTING_TLP } from './policy.js';
+import { DEFAULT_CONTRIBUTING_TLP } from './tlp-gate.js';
 import { runValidatedContribution } from './run.js';
 import { validateContributionRequest, type ValidatedRequest } from './validate.js';
 
