@@ -183,9 +183,9 @@ interface RunState {
  * runs nothing; `runCli` parses it. Refused inputs set `state.exitCode`.
  */
 export function operatorProgram(io: CliIo = defaultIo, state: RunState = { exitCode: EXIT.OK }): Command {
-  const program = new Command()
-    .name('accord-node')
-    .description('Operate an Accord node: prepare its database, import STIX 2.1 / MISP / CSV data, inspect it.')
+  const program = new Command().name('accord-node').description('Operate an Accord node: prepare its database, import STIX 2.1 / MISP / CSV data, inspect it.');
+  for (const option of Object.values(nodeStoreOptions())) program.addOption(option);
+  program
     .option('--json', 'print machine-readable JSON on stdout')
     .option('--quiet', 'print nothing but errors')
     .exitOverride()
@@ -195,7 +195,6 @@ export function operatorProgram(io: CliIo = defaultIo, state: RunState = { exitC
       '\nExit codes: 0 done; 1 usage error; 2 an input was refused or unreadable (nothing of it stored);\n3 storage error (database cannot be opened or written); 4 invalid configuration; 5 unexpected error.',
     )
     .showHelpAfterError('(accord-node --help lists commands, options and exit codes)');
-  for (const option of Object.values(nodeStoreOptions())) program.addOption(option);
   const globals = () => program.opts<GlobalOptions>();
   const say = (text: string) => {
     if (!globals().quiet && !globals().json) io.out(text);
