@@ -17,7 +17,9 @@ import { validateContributionRequest, type ValidatedRequest } from './validate.j
 export interface ContributionServiceOptions {
   orm: NodeOrm;
   nodeId: string;
+  /** The admission check (`createNode` passes the one `grants/setup.ts` chooses); default {@link allowAllGuard}, which checks nothing. */
   guard?: ContributionGuard;
+  /** TLP levels the TLP gate lets contribute (default {@link DEFAULT_CONTRIBUTING_TLP}). */
   contributingTlp?: readonly TlpLevel[];
   /** The federation's indicator key; without it indicator filters are refused (INDICATORS_UNAVAILABLE). */
   indicatorKey?: string | Buffer;
