@@ -10,7 +10,7 @@ import {
   cksBestOrder,
 } from '../../schema/privacy/index.js';
 import { nextUp } from '../../schema/privacy/float.js';
-import { codeOf } from '../helpers/errors.js';
+import { codeOf, thrown } from '../helpers/errors.js';
 
 /** δ achieved at (ε, α) by CKS20 Corollary 13. */
 function cksDelta(rho: number, eps: number, alpha: number): number {
@@ -104,14 +104,7 @@ describe('composition and the in-memory accountant', () => {
     expect(acc.canSpend({ rho: 0.25, delta: 0 })).toBe(false); // 0.75 + 0.25 rounds up above 1
     expect(acc.canSpend({ rho: 0.2, delta: 0 })).toBe(true);
     const before = { ...acc.spent }; // a copy: `spent` may be the accountant's own object
-    const refusal = (() => {
-      try {
-        acc.spend({ rho: 0.3, delta: 0 });
-      } catch (e) {
-        return e;
-      }
-      return undefined;
-    })();
+    const refusal = thrown(() => acc.spend({ rho: 0.3, delta: 0 }));
     expect(refusal).toBeInstanceOf(Error);
     expect((refusal as { code?: string }).code).toBe('BUDGET_EXHAUSTED');
     expect((refusal as Error).message).not.toMatch(/\d\.\d/); // no budget figures in the message
