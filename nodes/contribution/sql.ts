@@ -53,8 +53,8 @@ function linkCondition(spec: LinkSpec, alias: string): string {
 }
 
 /**
- * Builds the statement for a validated request. `contributingTlp` are the TLP levels the node's TLP gate lets contribute
- * (NEVER_CONTRIBUTING_TLP is removed whatever they say).
+ * Builds the statement for a validated request. `contributingTlp` are the TLP levels the node's TLP
+ * gate lets contribute (NEVER_CONTRIBUTING_TLP is removed whatever they say).
  */
 export function buildContributionStatement(
   req: ValidatedRequest,
