@@ -23,7 +23,7 @@ const GATEWAY_LAYERS = [
   { name: 'L3-aggregate', paths: ['gateway/aggregate/'] },
   { name: 'L4-admission', paths: ['gateway/admission/'] },
   { name: 'L5-federation', paths: ['gateway/federation/', 'gateway/http/'] },
-  { name: 'L6-composition-root', paths: ['gateway/app.ts', 'gateway/main.ts', 'gateway/index.ts'] },
+  { name: 'L6-composition-root', paths: ['gateway/app.ts', 'gateway/cli.ts', 'gateway/main.ts', 'gateway/index.ts'] },
 ];
 
 /** Named above but allowed to be absent. */

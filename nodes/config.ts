@@ -10,7 +10,7 @@ import type { TlpLevel } from '../schema/contract/dataset.js';
 import { AccordError } from '../schema/errors.js';
 import type { ContributionGuard } from './contribution/guard.js';
 import { resolveGrantConfig, type GrantConfigInput, type ResolvedGrantConfig } from './grants/config.js';
-import { DEFAULT_CONTRIBUTING_TLP, checkContributingTlp } from './contribution/policy.js';
+import { DEFAULT_CONTRIBUTING_TLP, checkContributingTlp } from './contribution/tlp-gate.js';
 import type { RegionLookup } from './db/regions.js';
 
 /** Grant fields (`gatewayJwks`, `gatewayIssuer`, `grants`, `sharingRules`, `memberCapRho`, `nodeCapRho`): see GrantConfigInput. */
@@ -79,6 +79,9 @@ export interface ResolvedNodeConfig {
   grants: ResolvedGrantConfig;
 }
 
+/** Defaults of the node's own settings (the grant settings have theirs in `grants/config.ts`). */
+export const NODE_DEFAULTS = Object.freeze({ host: '127.0.0.1', port: 0, dataDir: './data', logLevel: 'info' });
+
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** Shortest accepted secret, operator token or indicator key. */
 const MIN_KEY_LENGTH = 16;
@@ -88,7 +91,7 @@ function invalid(field: string, message: string): AccordError {
 }
 
 function checkPort(field: string, v: number | undefined): number {
-  if (v === undefined) return 0;
+  if (v === undefined) return NODE_DEFAULTS.port;
   if (!Number.isInteger(v) || v < 0 || v > 65535) throw invalid(field, `${field} must be an integer from 0 to 65535.`);
   return v;
 }
@@ -148,14 +151,14 @@ export function resolveNodeConfig(c: NodeConfig): ResolvedNodeConfig {
   const operatorPort = checkPort('operatorPort', c.operatorPort);
   const contributingTlp = checkContributingTlp(c.contributingTlp ?? DEFAULT_CONTRIBUTING_TLP);
   const grants = resolveGrantConfig(c);
-  const dataDir = resolve(c.dataDir ?? './data');
+  const dataDir = resolve(c.dataDir ?? NODE_DEFAULTS.dataDir);
   const needsDataDir = c.db === undefined || c.secret === undefined || c.operatorToken === undefined;
   if (needsDataDir) mkdirSync(dataDir, { recursive: true });
   return {
     id: c.id,
-    host: c.host ?? '127.0.0.1',
+    host: c.host ?? NODE_DEFAULTS.host,
     port,
-    operatorHost: c.operatorHost ?? '127.0.0.1',
+    operatorHost: c.operatorHost ?? NODE_DEFAULTS.host,
     operatorPort,
     db: c.db ?? join(dataDir, `${c.id}.sqlite`),
     pgSchema: c.pgSchema,

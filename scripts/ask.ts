@@ -7,19 +7,14 @@
  *
  *   npm run -s ask -- --member fr-anssi docs/queries/trend.graphql
  *
- * Flags (environment fallback):
- *   --member <id>          mint a development token for this member
- *   --token <jwt>          ACCORD_TOKEN       use this member token instead
- *   --url <url>            ACCORD_URL         gateway endpoint (http://127.0.0.1:4000/graphql)
- *   --variables <json>     operation variables
- *   --data-dir <dir>       ACCORD_DATA_DIR    where dev-issuer.jwk lives (./data)
- *   --raw                  print the response body unchanged
+ * Flags, their environment fallbacks and defaults: `npm run ask -- --help` ({@link askProgram}).
  * Exit codes: 0 answered without errors, 1 the answer holds errors, 2 bad usage or no answer.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { DEFAULT_AUDIENCE, DEV_ISSUER, devIssuerFiles, ensureDevIssuer, mintToken } from '../gateway/auth/dev-issuer.js';
+import { isEntry } from './entry.js';
 
 /** Pretty JSON with every object or list that fits in `width` characters on one line. */
 export function compactJson(value: unknown, width = 150, indent = ''): string {
@@ -31,19 +26,23 @@ export function compactJson(value: unknown, width = 150, indent = ''): string {
   return `{\n${entries.join(',\n')}\n${indent}}`;
 }
 
-async function main(): Promise<number> {
-  const o = new Command()
+/** The `npm run ask` program, unparsed. */
+export function askProgram(): Command {
+  return new Command()
     .name('accord-ask')
     .description('Send one GraphQL operation to the Accord gateway and print the answer.')
     .argument('[file]', 'file holding the operation (default: stdin)')
     .option('--member <id>', 'mint a development token for this member')
-    .option('--token <jwt>', 'member token', process.env.ACCORD_TOKEN)
-    .option('--url <url>', 'gateway endpoint', process.env.ACCORD_URL ?? 'http://127.0.0.1:4000/graphql')
+    .addOption(new Option('--token <jwt>', 'use this member token instead').env('ACCORD_TOKEN'))
+    .addOption(new Option('--url <url>', 'gateway endpoint').env('ACCORD_URL').default('http://127.0.0.1:4000/graphql'))
     .option('--variables <json>', 'operation variables (JSON object)')
-    .option('--data-dir <dir>', 'data folder of npm start', process.env.ACCORD_DATA_DIR ?? './data')
+    .addOption(new Option('--data-dir <dir>', 'where dev-issuer.jwk lives (the data folder of npm start)').env('ACCORD_DATA_DIR').default('./data'))
     .option('--raw', 'print the response body unchanged', false)
-    .showHelpAfterError()
-    .parse();
+    .showHelpAfterError();
+}
+
+async function main(): Promise<number> {
+  const o = askProgram().parse();
   const opts = o.opts<{ member?: string; token?: string; url: string; variables?: string; dataDir: string; raw: boolean }>();
   const file = o.args[0];
   const query = file ? readFileSync(file, 'utf8') : readFileSync(0, 'utf8');
@@ -84,13 +83,15 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    const err = e as { message?: string; cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } };
-    const code = err.cause?.code ?? err.cause?.errors?.[0]?.code;
-    const hint = code === 'ECONNREFUSED' ? ': nothing answers there (is `npm start` running?)' : err.cause?.message ? `: ${err.cause.message}` : '';
-    process.stderr.write(`${err.message ?? String(e)}${hint}\n`);
-    process.exit(2);
-  },
-);
+if (isEntry(import.meta.url)) {
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      const err = e as { message?: string; cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } };
+      const code = err.cause?.code ?? err.cause?.errors?.[0]?.code;
+      const hint = code === 'ECONNREFUSED' ? ': nothing answers there (is `npm start` running?)' : err.cause?.message ? `: ${err.cause.message}` : '';
+      process.stderr.write(`${err.message ?? String(e)}${hint}\n`);
+      process.exit(2);
+    },
+  );
+}

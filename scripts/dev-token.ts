@@ -4,18 +4,13 @@
  * issuer key that `npm start` keeps under the data folder (created if missing). Prints the token
  * alone on stdout, so `TOKEN=$(npm run --silent token -- --member fr-anssi)` works.
  *
- * Flags (environment fallback):
- *   --member <id>        member id (the token's sub; must be in the gateway's members file)
- *   --staff              add the platform staff role (may call reloadPolicies)
- *   --hours <h>          lifetime in hours (12)
- *   --data-dir <dir>     ACCORD_DATA_DIR   where dev-issuer.jwk lives (./data)
- *   --issuer <iss>       token issuer (accord-dev-issuer)
- *   --audience <aud>     token audience (accord-gateway)
+ * Flags, their environment fallbacks and defaults: `npm run token -- --help` ({@link tokenProgram}).
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_AUDIENCE, DEV_ISSUER, devIssuerFiles, ensureDevIssuer, mintToken } from '../gateway/auth/dev-issuer.js';
+import { isEntry } from './entry.js';
 
 function hours(value: string): number {
   const n = Number(value);
@@ -23,19 +18,22 @@ function hours(value: string): number {
   return n;
 }
 
-const program = new Command()
-  .name('accord-token')
-  .description('Mint a development member token for the local Accord gateway.')
-  .requiredOption('--member <id>', 'member id (sub)')
-  .option('--staff', 'add the platform staff role', false)
-  .option('--hours <h>', 'lifetime in hours', hours, 12)
-  .option('--data-dir <dir>', 'data folder', process.env.ACCORD_DATA_DIR ?? './data')
-  .option('--issuer <iss>', 'token issuer', DEV_ISSUER)
-  .option('--audience <aud>', 'token audience', DEFAULT_AUDIENCE)
-  .showHelpAfterError();
+/** The `npm run token` program, unparsed. */
+export function tokenProgram(): Command {
+  return new Command()
+    .name('accord-token')
+    .description('Mint a development member token for the local Accord gateway.')
+    .requiredOption('--member <id>', "member id (the token's sub; must be in the gateway's members file)")
+    .option('--staff', 'add the platform staff role (may call reloadPolicies)', false)
+    .option('--hours <h>', 'lifetime in hours', hours, 12)
+    .addOption(new Option('--data-dir <dir>', 'where dev-issuer.jwk lives (the data folder of npm start)').env('ACCORD_DATA_DIR').default('./data'))
+    .option('--issuer <iss>', 'token issuer', DEV_ISSUER)
+    .option('--audience <aud>', 'token audience', DEFAULT_AUDIENCE)
+    .showHelpAfterError();
+}
 
 async function main(): Promise<void> {
-  const o = program.parse().opts<{ member: string; staff: boolean; hours: number; dataDir: string; issuer: string; audience: string }>();
+  const o = tokenProgram().parse().opts<{ member: string; staff: boolean; hours: number; dataDir: string; issuer: string; audience: string }>();
   const dataDir = resolve(o.dataDir);
   const files = await ensureDevIssuer(devIssuerFiles(dataDir));
   const membersFile = join(dataDir, 'members.json');
@@ -47,7 +45,9 @@ async function main(): Promise<void> {
   process.stdout.write(`${token}\n`);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+if (isEntry(import.meta.url)) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

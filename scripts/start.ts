@@ -17,12 +17,7 @@
  * writes one STIX 2.1 bundle per node (data/seed/<id>.stix.json) and `accord-node import` loads it
  * into a new database file, which is moved into place only once the import has succeeded.
  *
- * Flags (environment fallback):
- *   --port <n>              ACCORD_PORT             gateway port (4000; 0 = any free port)
- *   --data-dir <dir>        ACCORD_DATA_DIR         where databases, bundles and secrets live (./data)
- *   --incidents <n>         ACCORD_DEMO_INCIDENTS   synthetic incidents per node on first start (20000)
- *   --seed <s>              ACCORD_DEMO_SEED        generator seed (accord-demo)
- *   --fresh                                         delete the demo databases (nodes, gateway ledger) and bundles first
+ * Flags, their environment fallbacks and defaults: `npm start -- --help` ({@link startProgram}).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -30,11 +25,13 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { countryByAlpha2 } from '../schema/reference/index.js';
 import { devIssuerFiles, ensureDevIssuer, mintToken } from '../gateway/auth/dev-issuer.js';
+import { DEFAULT_CONFIG } from '../gateway/config.js';
 import { ensureSigningKey } from '../gateway/grants/signer.js';
 import { DEMO_BUDGETS, DEMO_MEMBERS, DEMO_POLICIES } from '../gateway/policy/defaults.js';
+import { isEntry } from './entry.js';
 import { DEMO_NODES, generateFederation, writeStixBundle } from './synth/index.js';
 
 interface Listening {
@@ -66,16 +63,18 @@ function nonNegativeInt(value: string): number {
   return n;
 }
 
-const env = process.env;
-const program = new Command()
-  .name('accord-start')
-  .description('Start a local Accord federation: demo nodes plus the gateway.')
-  .option('--port <n>', 'gateway port', nonNegativeInt, env.ACCORD_PORT ? nonNegativeInt(env.ACCORD_PORT) : 4000)
-  .option('--data-dir <dir>', 'data folder', env.ACCORD_DATA_DIR ?? './data')
-  .option('--incidents <n>', 'synthetic incidents per node on first start', nonNegativeInt, env.ACCORD_DEMO_INCIDENTS ? nonNegativeInt(env.ACCORD_DEMO_INCIDENTS) : 20_000)
-  .option('--seed <s>', 'synthetic data seed', env.ACCORD_DEMO_SEED ?? 'accord-demo')
-  .option('--fresh', 'delete the demo databases and bundles first', false)
-  .showHelpAfterError();
+/** The `npm start` program, unparsed. */
+export function startProgram(): Command {
+  return new Command()
+    .name('accord-start')
+    .description('Start a local Accord federation: demo nodes plus the gateway.')
+    .addOption(new Option('--port <n>', 'gateway port (0 = any free port)').env('ACCORD_PORT').argParser(nonNegativeInt).default(DEFAULT_CONFIG.port))
+    .addOption(new Option('--data-dir <dir>', 'where databases, bundles and secrets live').env('ACCORD_DATA_DIR').default('./data'))
+    .addOption(new Option('--incidents <n>', 'synthetic incidents per node on first start').env('ACCORD_DEMO_INCIDENTS').argParser(nonNegativeInt).default(20_000))
+    .addOption(new Option('--seed <s>', 'synthetic data seed').env('ACCORD_DEMO_SEED').default('accord-demo'))
+    .option('--fresh', 'delete the demo databases (nodes, gateway ledger) and bundles first', false)
+    .showHelpAfterError();
+}
 
 const children: Managed[] = [];
 let stopping = false;
@@ -185,8 +184,7 @@ function exampleQuery(): string {
 }
 
 async function main(): Promise<void> {
-  program.parse();
-  const o = program.opts<{ port: number; dataDir: string; incidents: number; seed: string; fresh: boolean }>();
+  const o = startProgram().parse().opts<{ port: number; dataDir: string; incidents: number; seed: string; fresh: boolean }>();
   const dataDir = resolve(o.dataDir);
   const seedDir = join(dataDir, 'seed');
   mkdirSync(seedDir, { recursive: true });
@@ -297,7 +295,9 @@ async function main(): Promise<void> {
   console.log(`\nPress Ctrl-C to stop every process.`);
 }
 
-main().catch((e: unknown) => {
-  console.error(`\nCould not start the federation: ${e instanceof Error ? e.message : String(e)}`);
-  void shutdown(1);
-});
+if (isEntry(import.meta.url)) {
+  main().catch((e: unknown) => {
+    console.error(`\nCould not start the federation: ${e instanceof Error ? e.message : String(e)}`);
+    void shutdown(1);
+  });
+}

@@ -1,6 +1,9 @@
 /**
  * The gateway's HTTP client to nodes: one JSON POST per call over keep-alive connections, a hard
- * per-call deadline (AbortController), a response size cap, and no retries.
+ * per-call deadline (AbortController) and a response size cap. The one resend: a request that failed
+ * on a reused keep-alive socket the node had already closed (ECONNRESET / EPIPE before any response,
+ * so the node never received it) goes again on a fresh socket, at most twice, within the same
+ * deadline. Any other failure is final.
  *
  * Failures are classified for coverage reporting: TIMEOUT (deadline passed), UNREACHABLE
  * (connection refused/reset/unresolvable) and ERROR (anything else: bad status without a GraphQL

@@ -1,6 +1,8 @@
 /**
  * The operator CLI's commands, callable in-process (`runCli(argv)` resolves with the exit code) so the
- * process entry stays a one-liner. See `docs/ingest.md` ("Operator CLI") for usage and exit codes.
+ * process entry stays a one-liner. `accord-node --help` (and `accord-node <command> --help`) lists the
+ * options, their environment fallbacks and defaults; `operatorProgram()` builds that definition
+ * without running anything. Formats and exit codes: `docs/ingest.md`.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -8,7 +10,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { TLP_LEVELS, type TlpLevel } from '../../schema/contract/dataset.js';
 import { isAccordError } from '../../schema/errors.js';
 import { indicatorKeyFrom, resolveNodeConfig, type ResolvedNodeConfig } from '../config.js';
-import { DEFAULT_CONTRIBUTING_TLP, NEVER_CONTRIBUTING_TLP } from '../contribution/policy.js';
+import { DEFAULT_CONTRIBUTING_TLP, NEVER_CONTRIBUTING_TLP } from '../contribution/tlp-gate.js';
+import { contributingTlpOption, nodeStoreOptions } from './options.js';
 import { recentContributions } from '../contribution/log.js';
 import { claimIndicatorKey, indicatorKeyId, knexAccess } from '../db/indicator-key.js';
 import { dialectOf, isPostgresUrl, knexOf, openNodeOrm, type NodeOrm } from '../db/orm.js';
@@ -40,12 +43,12 @@ export const EXIT = Object.freeze({
   INTERNAL: 5,
 });
 
+/** Where the CLI writes. Options fall back to `process.env` (the variables `--help` names). */
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
   /** Whether stderr is a terminal (progress bar) — default `process.stderr.isTTY`. */
   tty?: boolean;
-  env?: NodeJS.ProcessEnv;
 }
 
 const defaultIo: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
@@ -61,10 +64,10 @@ class ExitError extends Error {
 
 interface GlobalOptions {
   id?: string;
-  db?: string;
-  dataDir?: string;
+  db: string | null;
+  dataDir: string;
   pgSchema?: string;
-  secret?: string;
+  secret: string | null;
   indicatorKeyFile?: string;
   json?: boolean;
   quiet?: boolean;
@@ -88,21 +91,20 @@ function limit(v: string): number {
 }
 
 /** Configuration as the node resolves it. Read-only commands create no files. */
-function config(g: GlobalOptions, env: NodeJS.ProcessEnv, writes: boolean, contributingTlp?: string): ResolvedNodeConfig {
-  const id = g.id ?? env.ACCORD_NODE_ID;
-  if (!id) throw new ExitError(EXIT.USAGE, 'error: --id (or ACCORD_NODE_ID) is required');
+function config(g: GlobalOptions, writes: boolean, contributingTlp?: string): ResolvedNodeConfig {
+  if (!g.id) throw new ExitError(EXIT.USAGE, 'error: --id (or ACCORD_NODE_ID) is required');
   const placeholder = 'read-only-command-placeholder';
   try {
-    const indicatorKey = writes ? indicatorKeyFrom(g.indicatorKeyFile, env) : undefined;
+    const indicatorKey = writes ? indicatorKeyFrom(g.indicatorKeyFile, process.env) : undefined;
     return resolveNodeConfig({
-      id,
+      id: g.id,
       ...(indicatorKey !== undefined ? { indicatorKey } : {}),
-      db: g.db ?? env.ACCORD_NODE_DB,
-      dataDir: g.dataDir ?? env.ACCORD_NODE_DATA_DIR,
-      pgSchema: g.pgSchema ?? env.ACCORD_NODE_PG_SCHEMA,
-      secret: g.secret ?? env.ACCORD_NODE_SECRET ?? (writes ? undefined : placeholder),
+      db: g.db ?? undefined,
+      dataDir: g.dataDir,
+      pgSchema: g.pgSchema,
+      secret: g.secret ?? (writes ? undefined : placeholder),
       operatorToken: writes ? undefined : placeholder,
-      contributingTlp: (contributingTlp ?? env.ACCORD_NODE_CONTRIBUTING_TLP)?.split(',').map((s) => s.trim()).filter(Boolean) as TlpLevel[] | undefined,
+      contributingTlp: contributingTlp?.split(',').map((s) => s.trim()).filter(Boolean) as TlpLevel[] | undefined,
     });
   } catch (e) {
     if (isAccordError(e)) throw new ExitError(EXIT.CONFIG, `error: ${e.code}: ${e.message}`);
@@ -171,22 +173,19 @@ function isStorageError(e: unknown): boolean {
   return typeof x?.name === 'string' && /Exception$/.test(x.name) && ('sqlState' in (x as object) || 'errno' in (x as object) || 'code' in (x as object));
 }
 
+/** What a run of the operator program reports besides its output. */
+interface RunState {
+  exitCode: number;
+}
+
 /**
- * Runs the CLI with `argv` (arguments after the program name). Resolves with the exit code; never
- * rejects (errors are printed to `io.err`).
+ * The `accord-node` program: global options, the commands and their actions, unparsed. Building it
+ * runs nothing; `runCli` parses it. Refused inputs set `state.exitCode`.
  */
-export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
-  const env = io.env ?? process.env;
-  let exitCode: number = EXIT.OK;
-  const program = new Command()
-    .name('accord-node')
-    .description('Operate an Accord node: prepare its database, import STIX 2.1 / MISP / CSV data, inspect it.')
-    .option('--id <id>', 'node id (env ACCORD_NODE_ID)')
-    .option('--db <db>', 'SQLite file or postgres:// URL (env ACCORD_NODE_DB; default <data-dir>/<id>.sqlite)')
-    .option('--data-dir <dir>', 'folder of the default database and secrets (env ACCORD_NODE_DATA_DIR; default ./data)')
-    .option('--pg-schema <name>', 'PostgreSQL schema of the node tables (env ACCORD_NODE_PG_SCHEMA)')
-    .option('--secret <secret>', 'node secret: key of pseudonyms, and of indicator hashes without an indicator key (env ACCORD_NODE_SECRET; default <data-dir>/<id>.secret)')
-    .option('--indicator-key-file <file>', "the federation's indicator key: indicator values are hashed under it (env ACCORD_INDICATOR_KEY_FILE, or ACCORD_INDICATOR_KEY = the key itself)")
+export function operatorProgram(io: CliIo = defaultIo, state: RunState = { exitCode: EXIT.OK }): Command {
+  const program = new Command().name('accord-node').description('Operate an Accord node: prepare its database, import STIX 2.1 / MISP / CSV data, inspect it.');
+  for (const option of Object.values(nodeStoreOptions())) program.addOption(option);
+  program
     .option('--json', 'print machine-readable JSON on stdout')
     .option('--quiet', 'print nothing but errors')
     .exitOverride()
@@ -208,7 +207,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     .command('init')
     .description('create the data folder, the node secret and operator token, and the database (migrated); with an indicator key, record it for the imports to come')
     .action(async () => {
-      const cfg = config(globals(), env, true);
+      const cfg = config(globals(), true);
       const orm = await openDb(cfg, false);
       try {
         if (cfg.indicatorKey !== undefined) {
@@ -227,13 +226,13 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     .command('import')
     .description('import STIX 2.1 bundles, MISP event JSON or CSV files, each in one transaction')
     .argument('<file...>', 'files to import, in order')
-    .addOption(new Option('--format <format>', 'input format').choices(['auto', 'stix', 'misp', 'csv']).default('auto'))
-    .option('--unmarked-tlp <level>', `TLP level of incidents that carry no marking (default ${DEFAULT_UNMARKED_TLP})`, tlpLevel)
-    .option('--default-severity <n>', `severity of incidents that state none (default ${DEFAULT_SEVERITY})`, severity)
+    .addOption(new Option('--format <format>', 'input format (auto: detected from the content and the extension)').choices(['auto', 'stix', 'misp', 'csv']).default('auto'))
+    .addOption(new Option('--unmarked-tlp <level>', 'TLP level of incidents that carry no marking').argParser(tlpLevel).default(DEFAULT_UNMARKED_TLP))
+    .addOption(new Option('--default-severity <n>', 'severity (1–5) of incidents that state none').argParser(severity).default(DEFAULT_SEVERITY))
     .option('--no-progress', 'do not report progress on stderr')
     .option('--stop-on-error', 'stop at the first refused file')
     .action(async (files: string[], o: { format: 'auto' | 'stix' | 'misp' | 'csv'; unmarkedTlp?: TlpLevel; defaultSeverity?: number; progress: boolean; stopOnError?: boolean }) => {
-      const cfg = config(globals(), env, true);
+      const cfg = config(globals(), true);
       const orm = await openDb(cfg, false);
       const results: { file: string; status: 'imported' | 'refused'; summary?: ImportSummary; error?: { code: string; message: string; details?: unknown } }[] = [];
       try {
@@ -257,7 +256,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
             bar?.stop();
             const c = classify(e);
             if (c.code !== EXIT.REFUSED) throw e;
-            exitCode = EXIT.REFUSED;
+            state.exitCode = EXIT.REFUSED;
             results.push({ file, status: 'refused', error: { code: isAccordError(e) ? e.code : 'UNREADABLE', message: c.message, ...(isAccordError(e) ? { details: e.details } : {}) } });
             io.err(`${name}: refused — ${c.message}\n`);
             if (o.stopOnError) break;
@@ -276,7 +275,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     .command('stats')
     .description('what the node holds: records, incidents and indicators by TLP, imported objects, held incidents, recent imports')
     .action(async () => {
-      const cfg = config(globals(), env, false);
+      const cfg = config(globals(), false);
       const orm = await openDb(cfg, true);
       try {
         const core = await nodeStats(orm);
@@ -308,9 +307,9 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
   program
     .command('markings')
     .description('the TLP levels: what each holds and whether it may contribute to federated aggregates')
-    .option('--contributing-tlp <list>', 'the node\'s sharing rule, as given to the node (env ACCORD_NODE_CONTRIBUTING_TLP)')
-    .action(async (o: { contributingTlp?: string }) => {
-      const cfg = config(globals(), env, false, o.contributingTlp);
+    .addOption(contributingTlpOption())
+    .action(async (o: { contributingTlp: string }) => {
+      const cfg = config(globals(), false, o.contributingTlp);
       const orm = await openDb(cfg, true);
       try {
         const core = await nodeStats(orm);
@@ -332,7 +331,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
             ['(unmarked)', '-', '-', '-', ingest.objectsByTlp.UNMARKED],
           ]),
         );
-        say(`\nSharing rule: ${cfg.contributingTlp.join(', ') || '(nothing contributes)'}. AMBER+STRICT and RED never leave the node, even as aggregates.\n`);
+        say(`\nContributing TLP levels: ${cfg.contributingTlp.join(', ') || '(none)'}. AMBER+STRICT and RED never leave the node, even as aggregates.\n`);
         say(`Marking definitions recognised (TLP 2.0 extension; TLP 1.0 mapped WHITE → CLEAR):\n${levels.map((l) => `  ${l.level.padEnd(12)} ${l.markingDefinitions.join(', ')}`).join('\n')}\n`);
       } finally {
         await orm.close(true);
@@ -342,9 +341,9 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
   program
     .command('audit')
     .description('the contribution requests this node answered or refused, newest first (its own log)')
-    .option('--limit <n>', 'how many entries (default 50)', limit, 50)
+    .option('--limit <n>', 'how many entries', limit, 50)
     .action(async (o: { limit: number }) => {
-      const cfg = config(globals(), env, false);
+      const cfg = config(globals(), false);
       const orm = await openDb(cfg, true);
       try {
         const log = await recentContributions(orm, o.limit);
@@ -363,9 +362,18 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
       }
     });
 
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (arguments after the program name). Resolves with the exit code; never
+ * rejects (errors are printed to `io.err`).
+ */
+export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  const state: RunState = { exitCode: EXIT.OK };
   try {
-    await program.parseAsync([...argv], { from: 'user' });
-    return exitCode;
+    await operatorProgram(io, state).parseAsync([...argv], { from: 'user' });
+    return state.exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     const c = classify(e);

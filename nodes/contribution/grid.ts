@@ -1,6 +1,6 @@
 /**
  * Clamping and grid rounding of summed values (DESIGN §3: floats are released on a public grid).
- * The SQL statement and the reference implementation both use {@link gridUnits}, so they agree
+ * The SQL statement and the oracle (`oracle.ts`) both use {@link gridUnits}, so they agree
  * exactly; the rounding itself is the privacy core's (`toGridUnits`), so node and gateway agree on
  * the grid the sensitivity is computed for.
  */

@@ -1,7 +1,9 @@
 /**
- * The admission check that runs before a contribution touches incident data. The access-control
- * work plugs in here: verify the signed grant carried in GRANT_HEADER, refuse replays, apply the
- * operator's sharing rules and the node's own privacy ledger.
+ * The admission check that runs before a contribution touches incident data. A node built by
+ * `createNode` uses the guard `grants/setup.ts` chooses: `GrantGuard` (the signed grant carried in
+ * GRANT_HEADER, single use, the operator's sharing rules, the node's own privacy ledger) when gateway
+ * keys are configured, a guard refusing everything when they are not, and {@link allowAllGuard} only
+ * with `--insecure-no-grants`.
  */
 import type { ContributionRequest } from '../../schema/contract/contribution.js';
 import type { ValidatedRequest } from './validate.js';
@@ -26,7 +28,10 @@ export interface ContributionGuard {
   admit(request: ValidatedRequest, ctx: ContributionContext): Promise<void> | void;
 }
 
-/** The default guard: admits every well-formed request (no grant checks yet). */
+/**
+ * Admits every well-formed request without any check: the insecure posture (`grants: "disabled"`),
+ * and the default of a bare {@link ContributionService} built without a guard (tests).
+ */
 export const allowAllGuard: ContributionGuard = {
   admit(): void {},
 };

@@ -1,4 +1,4 @@
-/** Bounded contributions: validation, the one SQL statement, the reference implementation, the guard. */
+/** Bounded contributions: validation, the one SQL statement, the oracle the tests hold the statement to, the guard. */
 export {
   runContribution,
   runContributionCells,
@@ -12,7 +12,7 @@ export {
 } from './run.js';
 export { validateContributionRequest, isSumMeasure, MAX_DIMENSIONS, MAX_FILTER_VALUES, type ValidatedRequest, type ResolvedBounds } from './validate.js';
 export { buildContributionStatement, type ContributionStatement } from './sql.js';
-export { referenceContribution, referenceCells, type ReferenceOptions } from './reference.js';
+export { oracleContribution, oracleCells, type OracleOptions } from './oracle.js';
 export { allowAllGuard, type ContributionGuard, type ContributionContext } from './guard.js';
 export { ContributionService, type ContributionServiceOptions, type CallContext } from './service.js';
 export { recentContributions, type ContributionLogRecord } from './log.js';

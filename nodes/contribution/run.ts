@@ -5,11 +5,13 @@ import type { ContributionGroup, ContributionRequest } from '../../schema/contra
 import type { TlpLevel } from '../../schema/contract/dataset.js';
 import { dialectOf, knexOf, type NodeOrm } from '../db/orm.js';
 import { queryRows } from '../db/sql.js';
-import { DEFAULT_CONTRIBUTING_TLP, compareKeys, type ContributionCell, type ContributionResult } from './policy.js';
+import { DEFAULT_CONTRIBUTING_TLP } from './tlp-gate.js';
+import { compareKeys, type ContributionCell, type ContributionResult } from './result.js';
 import { buildContributionStatement } from './sql.js';
 import { validateContributionRequest, type ValidatedRequest } from './validate.js';
 
-export { DEFAULT_CONTRIBUTING_TLP, NEVER_CONTRIBUTING_TLP, checkContributingTlp, type ContributionCell, type ContributionResult } from './policy.js';
+export { DEFAULT_CONTRIBUTING_TLP, NEVER_CONTRIBUTING_TLP, checkContributingTlp } from './tlp-gate.js';
+export type { ContributionCell, ContributionResult } from './result.js';
 
 export interface RunOptions {
   /** TLP levels whose incidents may contribute (default {@link DEFAULT_CONTRIBUTING_TLP}). */

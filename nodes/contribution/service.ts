@@ -10,14 +10,16 @@ import type { NodeOrm } from '../db/orm.js';
 import { allowAllGuard, type ContributionGuard } from './guard.js';
 import { IndicatorAccess } from './indicator-access.js';
 import { appendContributionLog } from './log.js';
-import { DEFAULT_CONTRIBUTING_TLP } from './policy.js';
+import { DEFAULT_CONTRIBUTING_TLP } from './tlp-gate.js';
 import { runValidatedContribution } from './run.js';
 import { validateContributionRequest, type ValidatedRequest } from './validate.js';
 
 export interface ContributionServiceOptions {
   orm: NodeOrm;
   nodeId: string;
+  /** The admission check (`createNode` passes the one `grants/setup.ts` chooses); default {@link allowAllGuard}, which checks nothing. */
   guard?: ContributionGuard;
+  /** TLP levels the TLP gate lets contribute (default {@link DEFAULT_CONTRIBUTING_TLP}). */
   contributingTlp?: readonly TlpLevel[];
   /** The federation's indicator key; without it indicator filters are refused (INDICATORS_UNAVAILABLE). */
   indicatorKey?: string | Buffer;

@@ -4,7 +4,7 @@
  * requester sent is a bound parameter.
  *
  * Shape (k = the group-by keys, org = the privacy unit):
- *   base   — one row per (incident, distinct key tuple) passing the filters and the TLP rule
+ *   base   — one row per (incident, distinct key tuple) passing the filters and the TLP gate
  *   picked — sums only: a random ≤ L∞ rows per (org, k) via ROW_NUMBER() OVER (PARTITION BY org, k ORDER BY random())
  *   cells  — per (org, k): row count n (and, for sums, clamped grid-unit sum s and disrupted rows dd)
  *   ranked — ROW_NUMBER() OVER (PARTITION BY org ORDER BY random()) = pr: a random order of the org's groups
@@ -16,6 +16,7 @@ import type { Dialect } from '../db/orm.js';
 import type { SqlParam } from '../db/sql.js';
 import { FILTER_OF_DIMENSION, INCIDENT_DIMENSIONS, LINK_DIMENSIONS, isLinkDimension, type LinkSpec } from './dimensions.js';
 import { gridUnits } from './grid.js';
+import { NEVER_CONTRIBUTING_TLP } from './tlp-gate.js';
 import { isSumMeasure, type ValidatedFilter, type ValidatedRequest } from './validate.js';
 
 export interface ContributionStatement {
@@ -52,8 +53,8 @@ function linkCondition(spec: LinkSpec, alias: string): string {
 }
 
 /**
- * Builds the statement for a validated request. `contributingTlp` is the node's sharing rule
- * (AMBER+STRICT and RED are removed whatever it says).
+ * Builds the statement for a validated request. `contributingTlp` are the TLP levels the node's TLP
+ * gate lets contribute (NEVER_CONTRIBUTING_TLP is removed whatever they say).
  */
 export function buildContributionStatement(
   req: ValidatedRequest,
@@ -101,7 +102,7 @@ export function buildContributionStatement(
 
   // --- where ---
   const conds: Fragment[] = [];
-  const allowedTlp = contributingTlp.filter((t) => t !== 'AMBER+STRICT' && t !== 'RED' && (f.tlp === undefined || f.tlp.includes(t)));
+  const allowedTlp = contributingTlp.filter((t) => !NEVER_CONTRIBUTING_TLP.includes(t) && (f.tlp === undefined || f.tlp.includes(t)));
   conds.push(new Fragment().inList('i."tlp"', allowedTlp));
   if (f.from !== undefined) conds.push(new Fragment().add('i."date" >= ?', f.from));
   if (f.to !== undefined) conds.push(new Fragment().add('i."date" < ?', f.to));
@@ -126,7 +127,6 @@ export function buildContributionStatement(
     // driven from the hash index: the few incidents carrying the indicator, not a probe per incident
     conds.push(new Fragment().add('i."id" in (select fi."incident_id" from "indicator" fi where ').inList('fi."hash"', f.indicators).add(')'));
   }
-  if (req.measure === 'DISRUPTION_COUNT') conds.push(new Fragment().add('i."disruption"'));
   const where = new Fragment().add(' where ');
   conds.forEach((c, i) => {
     if (i > 0) where.add(' and ');

@@ -9,7 +9,7 @@
  */
 
 /** What is aggregated. */
-export const MEASURES = ['INCIDENTS', 'ORGANISATIONS', 'SEVERITY_SUM', 'DISRUPTION_COUNT'] as const;
+export const MEASURES = ['INCIDENTS', 'ORGANISATIONS', 'SEVERITY_SUM'] as const;
 export type Measure = (typeof MEASURES)[number];
 
 /**

@@ -3,13 +3,15 @@
  * node, or with `--format stix` a STIX 2.1 bundle `<nodeId>.stix.json` per node (for `accord-node
  * import`), and `planted.json` (the planted campaigns' ground truth and the node-local family names).
  *
- *   node dist/scripts/synth/cli.js --out ./data/synth --seed 7 --incidents-per-node 100000 --nodes 3 [--format stix]
+ *   node dist/scripts/synth/cli.js --out ./data/synth --seed 7 --incidents-per-node 100000 --nodes 3 --format stix
+ *
+ * Every flag and its default: `--help` ({@link synthProgram}).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { AccordError, isAccordError } from '../../schema/errors.js';
+import { isEntry } from '../entry.js';
 import { generateFederation } from './generate.js';
 import { writeStixBundle } from './stix.js';
 import { ALL_NODES, federationNodes } from './nodes.js';
@@ -31,13 +33,9 @@ export interface SynthSummary {
   millis: number;
 }
 
-/**
- * Run the CLI with `argv` (user arguments only, without `node` and the script path).
- * Resolves with what was written; rejects with an `AccordError('CONFIG_INVALID')` for bad generator
- * options, or a commander error for bad arguments.
- */
-export async function runSynthCli(argv: readonly string[]): Promise<SynthSummary> {
-  const program = new Command()
+/** The `accord-synth` program, unparsed; it throws instead of exiting (`exitOverride`). */
+export function synthProgram(): Command {
+  return new Command()
     .name('accord-synth')
     .description('Write a deterministic synthetic federation (one NodeDataset JSON per node, plus planted.json).')
     .requiredOption('--out <dir>', 'output directory (created when missing)')
@@ -52,6 +50,15 @@ export async function runSynthCli(argv: readonly string[]): Promise<SynthSummary
     .option('--quiet', 'print nothing')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+}
+
+/**
+ * Run the CLI with `argv` (user arguments only, without `node` and the script path).
+ * Resolves with what was written; rejects with an `AccordError('CONFIG_INVALID')` for bad generator
+ * options, or a commander error for bad arguments.
+ */
+export async function runSynthCli(argv: readonly string[]): Promise<SynthSummary> {
+  const program = synthProgram();
   program.parse([...argv], { from: 'user' });
   const o = program.opts<{
     out: string;
@@ -104,7 +111,7 @@ export async function runSynthCli(argv: readonly string[]): Promise<SynthSummary
   return { out, files, incidents, millis };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+if (isEntry(import.meta.url)) {
   runSynthCli(process.argv.slice(2)).catch((e: unknown) => {
     const err = e as { code?: string; exitCode?: number; message?: string };
     if (isAccordError(e)) {

@@ -2,7 +2,7 @@
  * The federation end to end as real processes: three nodes (dist/nodes/main.js), each over its own
  * SQLite file seeded from a synthetic dataset, and the gateway (dist/gateway/main.js), all on
  * 127.0.0.1 with ports chosen by the OS. The truth is computed independently of the gateway, from
- * the generated datasets with the node's reference contribution (pure TypeScript) under the same
+ * the generated datasets with the node's contribution oracle (pure TypeScript) under the same
  * bounds the gateway is started with.
  *
  * Statistical decisions: a released cell "misses" when the true bounded total lies outside
@@ -27,7 +27,7 @@ import type { ContributionRequest } from '../../schema/contract/index.js';
 import type { NodeDataset } from '../../schema/contract/dataset.js';
 import { discreteGaussianAccuracy } from '../../schema/privacy/accuracy.js';
 import { SECTOR_IDS } from '../../schema/reference/index.js';
-import { referenceContribution } from '../../nodes/contribution/reference.js';
+import { oracleContribution } from '../../nodes/contribution/oracle.js';
 import { ensureSigningKey } from '../../gateway/grants/signer.js';
 import { regionOf } from '../../schema/reference/index.js';
 import { makeAccessFixture, type AccessFixture } from '../helpers/access.js';
@@ -98,7 +98,7 @@ function truth(nodes: readonly string[]): Map<string, number> {
   };
   const totals = new Map<string, number>();
   for (const id of nodes) {
-    for (const g of referenceContribution(fed.datasets[id]!, request).groups) {
+    for (const g of oracleContribution(fed.datasets[id]!, request).groups) {
       const k = keyOf(g.key[0]!, g.key[1]!);
       totals.set(k, (totals.get(k) ?? 0) + g.count);
     }

@@ -4,7 +4,7 @@
  * (member token, signed grants the nodes verify), one federation indicator key shared by all of
  * them. Every question is ONE contribution request per node: `planAggregate(xxxArgs(args),
  * deps).request` is exactly what the gateway sends, so the truth is computed independently of the
- * gateway with the node's pure reference contribution (nodes/contribution/reference.ts) summed over
+ * gateway with the node's contribution oracle (nodes/contribution/oracle.ts) summed over
  * the nodes' datasets.
  *
  * 1. Each question (crossBorderPattern, trend, topK, exploitVintages, sectorImpact,
@@ -58,7 +58,7 @@ import type { IncidentRecord } from '../../schema/contract/dataset.js';
 import { normaliseIndicator } from '../../schema/contract/indicator.js';
 import { discreteGaussianAccuracy } from '../../schema/privacy/accuracy.js';
 import { KEV, SECTOR_IDS, SUBREGIONS, countryByAlpha2, kevByCve, sectorById } from '../../schema/reference/index.js';
-import { referenceCells, referenceContribution } from '../../nodes/contribution/reference.js';
+import { oracleCells, oracleContribution } from '../../nodes/contribution/oracle.js';
 import { createGateway, type Gateway } from '../../gateway/app.js';
 import { ensureSigningKey } from '../../gateway/grants/signer.js';
 import { chargeUnits } from '../../gateway/ledger/units.js';
@@ -170,7 +170,7 @@ const keyOf = (key: readonly (string | null)[]): string => JSON.stringify(key);
 function truthOf(request: ContributionRequest): Map<string, Truth> {
   const totals = new Map<string, Truth>();
   for (const id of NODE_IDS) {
-    for (const g of referenceContribution(fed.datasets[id]!, request, { indicatorKey: INDICATOR_KEY }).groups) {
+    for (const g of oracleContribution(fed.datasets[id]!, request, { indicatorKey: INDICATOR_KEY }).groups) {
       const k = keyOf(g.key);
       const t = totals.get(k) ?? { count: 0, sum: 0, disrupted: 0 };
       t.count += g.count;
@@ -192,7 +192,7 @@ function maxGroupsPerOrganisation(request: ContributionRequest): number {
   let max = 0;
   for (const id of NODE_IDS) {
     const perOrg = new Map<string, number>();
-    for (const c of referenceCells(fed.datasets[id]!, open, { indicatorKey: INDICATOR_KEY })) perOrg.set(c.org, (perOrg.get(c.org) ?? 0) + 1);
+    for (const c of oracleCells(fed.datasets[id]!, open, { indicatorKey: INDICATOR_KEY })) perOrg.set(c.org, (perOrg.get(c.org) ?? 0) + 1);
     max = Math.max(max, ...perOrg.values());
   }
   return max;
@@ -634,7 +634,7 @@ describe('every analyst question over HTTP is within its stated intervals of the
     const first = IMPACT.plan(IMPACT.variables(), undefined as never);
     expect(maxGroupsPerOrganisation(first.request)).toBeLessThanOrEqual(L0);
     const ranges = impactRanges(first.request);
-    // the reference's (randomly bounded) sums lie in the ranges, and its counts are the ranges' counts
+    // the oracle's (randomly bounded) sums lie in the ranges, and its counts are the ranges' counts
     const reference = truthOf(first.request);
     for (const s of SECTOR_IDS) {
       const r = ranges.get(s);

@@ -15,7 +15,7 @@ import { afterAll, expect, test } from 'vitest';
 import type { ContributionRequest } from '../../schema/contract/index.js';
 import { DEFAULT_CONFIG } from '../../gateway/config.js';
 import { DEMO_MEMBERS } from '../../gateway/policy/defaults.js';
-import { referenceContribution } from '../../nodes/contribution/reference.js';
+import { oracleContribution } from '../../nodes/contribution/oracle.js';
 import { DEMO_NODES, generateFederation } from '../../scripts/synth/index.js';
 import {
   START_MAIN,
@@ -63,7 +63,7 @@ function truth(filter: ContributionRequest['filter']): Map<string, number> {
   const request: ContributionRequest = { queryId: 'e2e-truth', measure: 'INCIDENTS', groupBy: ['REGION', 'SECTOR'], filter, bounds: { maxPartitions: L0, maxPerPartition: LINF } };
   const totals = new Map<string, number>();
   for (const id of NODE_IDS) {
-    for (const g of referenceContribution(fed.datasets[id]!, request).groups) {
+    for (const g of oracleContribution(fed.datasets[id]!, request).groups) {
       const k = `${g.key[0]}/${g.key[1]}`;
       totals.set(k, (totals.get(k) ?? 0) + g.count);
     }

@@ -26,7 +26,7 @@ const REQUESTS: ContributionRequest[] = [
   { queryId: 'actor', measure: 'INCIDENTS', groupBy: ['ACTOR'], filter: { from: '2024-03-01', to: '2025-12-01' }, bounds: BIG },
   { queryId: 'orgs', measure: 'ORGANISATIONS', groupBy: ['SUBREGION', 'SECTOR'], bounds: BIG },
   { queryId: 'severity', measure: 'SEVERITY_SUM', groupBy: ['MONTH'], bounds: { ...BIG, clampLo: 0, clampHi: 5 } },
-  { queryId: 'disruption', measure: 'DISRUPTION_COUNT', groupBy: ['SECTOR'], filter: { tlp: ['GREEN', 'AMBER'] }, bounds: BIG },
+  { queryId: 'disruption', measure: 'SEVERITY_SUM', groupBy: ['SECTOR'], filter: { tlp: ['GREEN', 'AMBER'] }, bounds: { ...BIG, clampLo: 0, clampHi: 5 } },
 ];
 
 async function expectSameContributions(seeded: TestDb, imported: TestDb): Promise<void> {

@@ -132,7 +132,7 @@ describe('AMBER+STRICT and RED never influence a contribution', () => {
     { queryId: 'b', measure: 'INCIDENTS', groupBy: ['TLP'], bounds: BIG },
     { queryId: 'c', measure: 'ORGANISATIONS', groupBy: ['SECTOR'], bounds: BIG },
     { queryId: 'd', measure: 'SEVERITY_SUM', groupBy: ['MONTH'], bounds: { ...BIG, clampLo: 0, clampHi: 5 } },
-    { queryId: 'e', measure: 'DISRUPTION_COUNT', groupBy: [], bounds: BIG },
+    { queryId: 'e', measure: 'SEVERITY_SUM', groupBy: [], bounds: { ...BIG, clampLo: 0, clampHi: 5 } },
     { queryId: 'f', measure: 'INCIDENTS', groupBy: ['TOOL', 'ACTOR'], bounds: BIG },
     { queryId: 'g', measure: 'INCIDENTS', groupBy: ['EXPLOIT'], filter: { tlp: ['RED', 'AMBER+STRICT', 'AMBER'] }, bounds: BIG },
   ];

@@ -1,5 +1,5 @@
 /**
- * The bounded contribution in SQL against the in-memory reference, on SQLite and (when
+ * The bounded contribution in SQL against the in-memory oracle, on SQLite and (when
  * ACCORD_TEST_PG_URL is set) PostgreSQL: every measure and dimension (VINTAGE included), every
  * filter (indicator hashes included), the bounds, and `disrupted` of sums.
  */
@@ -10,7 +10,7 @@ import { indicatorHash, normaliseIndicator } from '../../schema/contract/indicat
 import { AccordError } from '../../schema/errors.js';
 import { seedDataset } from '../../nodes/db/seed.js';
 import { runContribution, runContributionCells, type ContributionCell } from '../../nodes/contribution/run.js';
-import { referenceCells, referenceContribution } from '../../nodes/contribution/reference.js';
+import { oracleCells, oracleContribution } from '../../nodes/contribution/oracle.js';
 import { SECTORS, makeDataset } from './helpers/dataset.js';
 import { PG_URL, postgresDb, sqliteDb, type TestDb } from './helpers/db.js';
 
@@ -92,7 +92,7 @@ function suite(name: string, open: () => Promise<TestDb>): void {
       ['ORGANISATIONS by REGION', request('ORGANISATIONS', ['REGION'])],
       ['SEVERITY_SUM by SUBREGION×MONTH', request('SEVERITY_SUM', ['SUBREGION', 'MONTH'])],
       ['SEVERITY_SUM on a coarse grid', { ...request('SEVERITY_SUM', ['SECTOR']), bounds: { ...BIG, clampLo: 1.5, clampHi: 4, gridExponent: 1 } }],
-      ['DISRUPTION_COUNT by WEEK', request('DISRUPTION_COUNT', ['WEEK'])],
+      ['SEVERITY_SUM by WEEK (disrupted per week)', request('SEVERITY_SUM', ['WEEK'])],
       ['INCIDENTS by EXPLOIT×TOOL', request('INCIDENTS', ['EXPLOIT', 'TOOL'])],
       ['INCIDENTS by ACTOR×TLP', request('INCIDENTS', ['ACTOR', 'TLP'])],
       ['INCIDENTS by COUNTRY×SECTOR×EXPLOIT×ACTOR', request('INCIDENTS', ['COUNTRY', 'SECTOR', 'EXPLOIT', 'ACTOR'])],
@@ -110,7 +110,7 @@ function suite(name: string, open: () => Promise<TestDb>): void {
       ['SEVERITY_SUM by VINTAGE×SECTOR', request('SEVERITY_SUM', ['VINTAGE', 'SECTOR'])],
       ['ORGANISATIONS by SECTOR×VINTAGE', request('ORGANISATIONS', ['SECTOR', 'VINTAGE'])],
       ['INCIDENTS by VINTAGE×EXPLOIT', request('INCIDENTS', ['VINTAGE', 'EXPLOIT'])],
-      ['DISRUPTION_COUNT by VINTAGE×TOOL×MONTH', request('DISRUPTION_COUNT', ['VINTAGE', 'TOOL', 'MONTH'])],
+      ['SEVERITY_SUM by VINTAGE×TOOL×MONTH', request('SEVERITY_SUM', ['VINTAGE', 'TOOL', 'MONTH'])],
       ['VINTAGE, exploits filter (only the listed CVEs give a vintage)', request('INCIDENTS', ['VINTAGE'], { filter: { exploits: ['CVE-2025-0001', 'CVE-2023-4966'] } })],
       ['VINTAGE, tools and sectors filters', request('SEVERITY_SUM', ['VINTAGE'], { filter: { tools: ['Mimikatz'], sectors: ['energy', 'water'] } })],
       ['filtered: indicators', request('INCIDENTS', ['SECTOR'], { filter: { indicators: INDICATOR_FILTER } })],
@@ -121,18 +121,18 @@ function suite(name: string, open: () => Promise<TestDb>): void {
     ];
 
     for (const [label, req] of exactCases) {
-      it(`agrees exactly with the reference when nothing is dropped: ${label}`, async () => {
+      it(`agrees exactly with the oracle when nothing is dropped: ${label}`, async () => {
         const sql = await runContribution(db.orm, req);
-        const ref = referenceContribution(data, req, refOpts);
+        const ref = oracleContribution(data, req, refOpts);
         expect(sql).toEqual(ref);
-        expect(await runContributionCells(db.orm, req)).toEqual(referenceCells(data, req, refOpts));
+        expect(await runContributionCells(db.orm, req)).toEqual(oracleCells(data, req, refOpts));
       });
     }
 
     it('covers every VINTAGE bucket, and the buckets are those of the contract', async () => {
       const res = await runContribution(db.orm, request('INCIDENTS', ['VINTAGE']));
       expect(res.groups.map((g) => g.key[0])).toEqual([...VINTAGE_BUCKETS].sort());
-      // direct count, independent of the reference: incidents (contributing TLP) per distinct bucket
+      // direct count, independent of the oracle: incidents (contributing TLP) per distinct bucket
       const dated = new Map(data.exploits.filter((e) => e.disclosed && e.kind !== 'tool').map((e) => [e.id, e.disclosed!]));
       const expected = new Map<string, number>();
       for (const inc of data.incidents) {
@@ -156,21 +156,34 @@ function suite(name: string, open: () => Promise<TestDb>): void {
       expect(await runContribution(db.orm, request('INCIDENTS', [], { filter: { indicators: underSecret } }))).toEqual({ units: 0, groups: [] });
     });
 
-    it('reports disrupted rows of sums consistently with DISRUPTION_COUNT when nothing is dropped', async () => {
+    it('reports in SEVERITY_SUM groups the disrupted incidents counted directly when nothing is dropped', async () => {
       const sums = await runContribution(db.orm, request('SEVERITY_SUM', ['SECTOR', 'VINTAGE']));
-      const disruptions = await runContribution(db.orm, request('DISRUPTION_COUNT', ['SECTOR', 'VINTAGE']));
-      const byKey = new Map(disruptions.groups.map((g) => [keyOf(g.key), g.count]));
-      expect(sums.groups.some((g) => g.disrupted! > 0)).toBe(true);
-      for (const g of sums.groups) expect(g.disrupted, keyOf(g.key)).toBe(byKey.get(keyOf(g.key)) ?? 0);
-      for (const g of disruptions.groups) expect(g.disrupted).toBeNull();
+      // direct count, independent of the oracle: disrupted incidents (contributing TLP) per (sector, distinct bucket)
+      const dated = new Map(data.exploits.filter((e) => e.disclosed && e.kind !== 'tool').map((e) => [e.id, e.disclosed!]));
+      const expected = new Map<string, number>();
+      for (const inc of data.incidents) {
+        if (inc.tlp === 'AMBER+STRICT' || inc.tlp === 'RED') continue;
+        const buckets = new Set(inc.exploits.filter((x) => dated.has(x)).map((x) => vintageBucket((Date.parse(inc.date) - Date.parse(dated.get(x)!)) / 86_400_000)));
+        for (const b of buckets) {
+          const k = keyOf([inc.sector, b]);
+          expected.set(k, (expected.get(k) ?? 0) + (inc.disruption ? 1 : 0));
+        }
+      }
+      // disrupted is neither zero nor the whole count everywhere, so it cannot pass by being either
+      expect(sums.groups.some((g) => g.disrupted! > 0 && g.disrupted! < g.count)).toBe(true);
+      expect(Object.fromEntries(sums.groups.map((g) => [keyOf(g.key), g.disrupted]))).toEqual(Object.fromEntries(expected));
     });
 
-    it('has something to compare (the reference answers are not empty)', () => {
+    it('refuses the retired DISRUPTION_COUNT measure like any unknown measure', async () => {
+      await expect(runContribution(db.orm, { ...request('INCIDENTS', []), measure: 'DISRUPTION_COUNT' as Measure })).rejects.toMatchObject({ code: 'INVALID_QUERY' });
+    });
+
+    it('has something to compare (the oracle answers are not empty)', () => {
       for (const [label, req] of exactCases) {
         if (label.includes('empty list')) continue;
-        expect(referenceContribution(data, req, refOpts).groups.length, label).toBeGreaterThan(0);
+        expect(oracleContribution(data, req, refOpts).groups.length, label).toBeGreaterThan(0);
       }
-      expect(referenceContribution(data, request('INCIDENTS', ['COUNTRY'], { filter: { countries: [] } })).groups).toEqual([]);
+      expect(oracleContribution(data, request('INCIDENTS', ['COUNTRY'], { filter: { countries: [] } })).groups).toEqual([]);
     });
 
     it('counts an incident once per distinct key, even when two linked actors share a name', async () => {
@@ -187,7 +200,7 @@ function suite(name: string, open: () => Promise<TestDb>): void {
       ['INCIDENTS L0=1 L∞=1 by EXPLOIT', { ...request('INCIDENTS', ['EXPLOIT']), bounds: { maxPartitions: 1, maxPerPartition: 1 } }],
       ['ORGANISATIONS L0=2 by MONTH', { ...request('ORGANISATIONS', ['MONTH']), bounds: { maxPartitions: 2, maxPerPartition: 50 } }],
       ['SEVERITY_SUM L0=4 L∞=3 by COUNTRY', { ...request('SEVERITY_SUM', ['COUNTRY']), bounds: { maxPartitions: 4, maxPerPartition: 3, clampLo: 2, clampHi: 4 } }],
-      ['DISRUPTION_COUNT L0=2 L∞=5 by SECTOR×TOOL', { ...request('DISRUPTION_COUNT', ['SECTOR', 'TOOL']), bounds: { maxPartitions: 2, maxPerPartition: 5 } }],
+      ['SEVERITY_SUM L0=2 L∞=5 by SECTOR×TOOL', { ...request('SEVERITY_SUM', ['SECTOR', 'TOOL']), bounds: { maxPartitions: 2, maxPerPartition: 5, clampLo: 1, clampHi: 5 } }],
       ['INCIDENTS L0=1 L∞=3 by VINTAGE', { ...request('INCIDENTS', ['VINTAGE']), bounds: { maxPartitions: 1, maxPerPartition: 3 } }],
       ['SEVERITY_SUM L0=3 L∞=2 by VINTAGE×SECTOR', { ...request('SEVERITY_SUM', ['VINTAGE', 'SECTOR']), bounds: { maxPartitions: 3, maxPerPartition: 2, clampLo: 1, clampHi: 5 } }],
     ];
@@ -196,7 +209,7 @@ function suite(name: string, open: () => Promise<TestDb>): void {
       it(`respects the bounds per organisation: ${label}`, async () => {
         const L0 = req.bounds.maxPartitions;
         const Linf = req.measure === 'ORGANISATIONS' ? 1 : req.bounds.maxPerPartition;
-        const unbounded = byOrg(referenceCells(data, { ...req, bounds: { ...req.bounds, ...BIG } }, refOpts));
+        const unbounded = byOrg(oracleCells(data, { ...req, bounds: { ...req.bounds, ...BIG } }, refOpts));
         const cells = await runContributionCells(db.orm, req);
         const kept = byOrg(cells);
         // every organisation with data is kept (each keeps ≥ 1 group) …
@@ -228,7 +241,7 @@ function suite(name: string, open: () => Promise<TestDb>): void {
         expect(unbounded.get('org-heavy')!.length).toBeGreaterThan(L0);
 
         const groups = await runContribution(db.orm, req);
-        const refTotals = referenceContribution(data, { ...req, bounds: { ...req.bounds, ...BIG } }, refOpts);
+        const refTotals = oracleContribution(data, { ...req, bounds: { ...req.bounds, ...BIG } }, refOpts);
         const refByKey = new Map(refTotals.groups.map((g) => [keyOf(g.key), g]));
         expect(groups.units).toBe(kept.size);
         let total = 0;
@@ -372,7 +385,7 @@ function suite(name: string, open: () => Promise<TestDb>): void {
     it('puts every age in the bucket vintageBucket gives it, across leap days and year ends', async () => {
       const req = request('INCIDENTS', ['VINTAGE'], { filter: { sectors: ['energy'] } });
       const cells = await runContributionCells(db.orm, req);
-      expect(cells).toEqual(referenceCells(edges, req));
+      expect(cells).toEqual(oracleCells(edges, req));
       const byOrgKey = new Map(cells.map((c) => [c.org, c]));
       for (const date of DATES) {
         for (const age of AGES) {
@@ -407,7 +420,7 @@ function suite(name: string, open: () => Promise<TestDb>): void {
       expect(seen.size).toBeGreaterThan(1);
       const all = await runContribution(db.orm, { ...req, bounds: { ...BIG, clampLo: 1, clampHi: 5 } });
       expect(all.groups).toEqual([{ key: ['water'], count: 40, sum: 120, disrupted: 20 }]);
-      expect(all).toEqual(referenceContribution(edges, { ...req, bounds: { ...BIG, clampLo: 1, clampHi: 5 } }));
+      expect(all).toEqual(oracleContribution(edges, { ...req, bounds: { ...BIG, clampLo: 1, clampHi: 5 } }));
     });
   });
 }

@@ -20,7 +20,7 @@ import { knexOf, dialectOf } from '../../nodes/db/orm.js';
 import { queryRows } from '../../nodes/db/sql.js';
 import { parseSharingRules } from '../../nodes/grants/rules.js';
 import { fromUnits, unitsDown, unitsUp } from '../../nodes/grants/units.js';
-import { referenceContribution } from '../../nodes/contribution/reference.js';
+import { oracleContribution } from '../../nodes/contribution/oracle.js';
 import { createGatewayKey, type GatewayKey } from '../helpers/grants.js';
 import { makeDataset } from './helpers/dataset.js';
 import { PG_URL, tempDir } from './helpers/db.js';
@@ -166,11 +166,11 @@ function suite(makeBackend: () => Backend): void {
       ...extra,
     });
 
-    it('answers a request carrying a valid grant, exactly like the reference', async () => {
+    it('answers a request carrying a valid grant, exactly like the oracle', async () => {
       const req = request('valid');
       const reply = await post(a, req, await gw.grantFor(req, { aud: 'node-a' }));
       expect(reply.errors).toBeUndefined();
-      const expected = referenceContribution(data, req);
+      const expected = oracleContribution(data, req);
       expect(expected.groups.length).toBeGreaterThan(3);
       expect(reply.data!.contribution).toEqual({ node: 'node-a', queryId: 'valid', units: expected.units, groups: expected.groups });
     });

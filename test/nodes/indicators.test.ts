@@ -11,7 +11,7 @@ import { indicatorHash } from '../../schema/contract/indicator.js';
 import { AccordError } from '../../schema/errors.js';
 import type { ContributionGuard } from '../../nodes/contribution/guard.js';
 import { recentContributions } from '../../nodes/contribution/log.js';
-import { referenceContribution } from '../../nodes/contribution/reference.js';
+import { oracleContribution } from '../../nodes/contribution/oracle.js';
 import { ContributionService } from '../../nodes/contribution/service.js';
 import { INDICATOR_KEY_SETTING, indicatorKeyId } from '../../nodes/db/indicator-key.js';
 import { dialectOf, knexOf } from '../../nodes/db/orm.js';
@@ -65,13 +65,13 @@ function suite(name: string, open: () => Promise<TestDb>): void {
       await db?.dispose();
     });
 
-    it('answers with the indicator key the store was seeded under, exactly like the reference', async () => {
+    it('answers with the indicator key the store was seeded under, exactly like the oracle', async () => {
       await seedDataset(db.orm, data, { secret: SECRET, indicatorKey: KEY });
       const service = new ContributionService({ orm: db.orm, nodeId: 'n', indicatorKey: KEY, nodeSecret: SECRET });
       for (const measure of ['INCIDENTS', 'SEVERITY_SUM'] as const) {
         const req = byIndicator(KEY, domains(data), measure);
         const res = await service.contribute(req);
-        const ref = referenceContribution(data, req, { indicatorKey: KEY });
+        const ref = oracleContribution(data, req, { indicatorKey: KEY });
         expect(ref.groups.length).toBeGreaterThan(0);
         expect({ units: res.units, groups: res.groups }).toEqual(ref);
       }
@@ -127,7 +127,7 @@ function suite(name: string, open: () => Promise<TestDb>): void {
       await exec(knexOf(db.orm), 'delete from "node_setting"');
       const underSecret = new ContributionService({ orm: db.orm, nodeId: 'n', indicatorKey: SECRET, nodeSecret: SECRET });
       const req = byIndicator(SECRET, domains(data));
-      expect((await underSecret.contribute(req)).groups).toEqual(referenceContribution(data, req, { indicatorKey: SECRET }).groups);
+      expect((await underSecret.contribute(req)).groups).toEqual(oracleContribution(data, req, { indicatorKey: SECRET }).groups);
       const underKey = new ContributionService({ orm: db.orm, nodeId: 'n', indicatorKey: KEY, nodeSecret: SECRET });
       expect((await refusal(underKey.contribute(byIndicator(KEY, domains(data))))).details).toEqual({ reason: 'key-mismatch' });
       // and seeding more under another key than the node secret is refused

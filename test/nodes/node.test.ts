@@ -7,11 +7,11 @@ import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CONTRIBUTION_OPERATION, DIMENSIONS, GRANT_HEADER, type Contribution, type ContributionRequest } from '../../schema/contract/contribution.js';
+import { CONTRIBUTION_OPERATION, DIMENSIONS, GRANT_HEADER, MEASURES, type Contribution, type ContributionRequest } from '../../schema/contract/contribution.js';
 import { AccordError } from '../../schema/errors.js';
 import { indicatorHash, normaliseIndicator } from '../../schema/contract/indicator.js';
 import { createNode, type RunningNode } from '../../nodes/app.js';
-import { referenceContribution } from '../../nodes/contribution/reference.js';
+import { oracleContribution } from '../../nodes/contribution/oracle.js';
 import type { ContributionGuard } from '../../nodes/contribution/guard.js';
 import { makeDataset } from './helpers/dataset.js';
 import { tempDir } from './helpers/db.js';
@@ -66,12 +66,12 @@ describe('a running node (SQLite, real HTTP on 127.0.0.1)', () => {
     const { status, body } = await post(node, request, await granted('node-a', request));
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
-    const expected = referenceContribution(data, request);
+    const expected = oracleContribution(data, request);
     expect(body.data!.contribution).toEqual({ node: 'node-a', queryId: 'abc123', units: expected.units, groups: expected.groups });
     expect(expected.groups.length).toBeGreaterThan(5);
   });
 
-  it('applies filters and sum bounds sent over HTTP exactly like the reference', async () => {
+  it('applies filters and sum bounds sent over HTTP exactly like the oracle', async () => {
     const request: ContributionRequest = {
       queryId: 'f1',
       measure: 'SEVERITY_SUM',
@@ -81,7 +81,7 @@ describe('a running node (SQLite, real HTTP on 127.0.0.1)', () => {
     };
     const { body } = await post(node, request, await granted('node-a', request));
     expect(body.errors).toBeUndefined();
-    const expected = referenceContribution(data, request);
+    const expected = oracleContribution(data, request);
     expect(expected.groups.length).toBeGreaterThan(2);
     expect(body.data!.contribution).toEqual({ node: 'node-a', queryId: 'f1', units: expected.units, groups: expected.groups });
   });
@@ -111,7 +111,7 @@ describe('a running node (SQLite, real HTTP on 127.0.0.1)', () => {
     ];
     expect(secrets.length).toBeGreaterThan(100);
     for (const d of DIMENSIONS) {
-      for (const measure of ['INCIDENTS', 'ORGANISATIONS', 'SEVERITY_SUM', 'DISRUPTION_COUNT'] as const) {
+      for (const measure of MEASURES) {
         const request: ContributionRequest = { queryId: `leak-${d}`, measure, groupBy: [d], bounds: { maxPartitions: 50, maxPerPartition: 50, clampLo: 1, clampHi: 5 } };
         const { body } = await post(node, request, await granted('node-a', request));
         expect(body.errors).toBeUndefined();
@@ -180,7 +180,7 @@ describe('a node with the federation indicator key (SQLite, real HTTP on 127.0.0
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('answers an indicators filter and VINTAGE × SECTOR sums with disrupted rows exactly like the reference', async () => {
+  it('answers an indicators filter and VINTAGE × SECTOR sums with disrupted rows exactly like the oracle', async () => {
     const values = data.incidents.flatMap((i) => i.indicators).slice(0, 60);
     const hashes = [...new Set(values.map((x) => indicatorHash(KEY, x.type, normaliseIndicator(x.type, x.value)!)))].slice(0, 100);
     const requests: ContributionRequest[] = [
@@ -190,7 +190,7 @@ describe('a node with the federation indicator key (SQLite, real HTTP on 127.0.0
     for (const request of requests) {
       const { body } = await post(node, request, await granted('node-k', request));
       expect(body.errors).toBeUndefined();
-      const expected = referenceContribution(data, request, { indicatorKey: KEY });
+      const expected = oracleContribution(data, request, { indicatorKey: KEY });
       expect(expected.groups.length).toBeGreaterThan(1);
       expect(body.data!.contribution).toEqual({ node: 'node-k', queryId: request.queryId, units: expected.units, groups: expected.groups });
     }

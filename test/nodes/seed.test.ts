@@ -12,7 +12,7 @@ import { seedDataset } from '../../nodes/db/seed.js';
 import { isoWeek } from '../../schema/contract/calendar.js';
 import { m49RegionLookup, type RegionLookup } from '../../nodes/db/regions.js';
 import { runContribution } from '../../nodes/contribution/run.js';
-import { referenceContribution } from '../../nodes/contribution/reference.js';
+import { oracleContribution } from '../../nodes/contribution/oracle.js';
 import { makeDataset } from './helpers/dataset.js';
 import { PG_URL, postgresDb, sqliteDb, type TestDb } from './helpers/db.js';
 
@@ -139,14 +139,14 @@ function suite(name: string, open: () => Promise<TestDb>): void {
       expect((org as { id: number }).id).toBeGreaterThan(2);
     });
 
-    it('keeps incidents whose country has no region out of REGION groups (SQL and reference agree)', async () => {
+    it('keeps incidents whose country has no region out of REGION groups (SQL and oracle agree)', async () => {
       const regions: RegionLookup = (c) => (c === 'JP' ? { region: null, subregion: null } : m49RegionLookup(c));
       const d = small();
       d.incidents[1]!.tlp = 'GREEN';
       await seedDataset(db.orm, d, { secret: SECRET, regions });
       const req = { queryId: 'r', measure: 'INCIDENTS' as const, groupBy: ['REGION' as const], bounds: { maxPartitions: 10, maxPerPartition: 10 } };
       const sql = await runContribution(db.orm, req);
-      expect(sql).toEqual(referenceContribution(d, req, { regions }));
+      expect(sql).toEqual(oracleContribution(d, req, { regions }));
       expect(sql.groups).toEqual([{ key: ['Europe'], count: 1, sum: null, disrupted: null }]);
       const all = await runContribution(db.orm, { ...req, groupBy: ['COUNTRY'] });
       expect(all.groups.map((g) => g.key[0])).toEqual(['DE', 'JP']);
@@ -174,7 +174,7 @@ describe('ISO weeks', () => {
 });
 
 describe('datasets of the synthetic federation generator', () => {
-  it('seed cleanly and the SQL agrees with the reference on them', async () => {
+  it('seed cleanly and the SQL agrees with the oracle on them', async () => {
     const { generateFederation } = await import('../../scripts/synth/index.js');
     const fed = generateFederation({ seed: 'node-tests', incidentsPerNode: 2500 });
     const [nodeId, dataset] = Object.entries(fed.datasets)[0]!;
@@ -184,7 +184,7 @@ describe('datasets of the synthetic federation generator', () => {
       expect(summary.incidents).toBe(dataset.incidents.length);
       for (const groupBy of [['COUNTRY', 'SECTOR'], ['EXPLOIT'], ['TOOL', 'MONTH'], ['ACTOR']] as const) {
         const req = { queryId: `synth-${nodeId}`, measure: 'INCIDENTS' as const, groupBy: [...groupBy], bounds: { maxPartitions: 10_000, maxPerPartition: 100_000 } };
-        const ref = referenceContribution(dataset, req);
+        const ref = oracleContribution(dataset, req);
         expect(ref.groups.length, groupBy.join('×')).toBeGreaterThan(0);
         expect(await runContribution(db.orm, req)).toEqual(ref);
       }

@@ -10,8 +10,7 @@ import {
   cksBestOrder,
 } from '../../schema/privacy/index.js';
 import { nextUp } from '../../schema/privacy/float.js';
-import { codeOf } from '../helpers/errors.js';
-
+import { codeOf, thrown } from '../helpers/errors.js';
 
 /** δ achieved at (ε, α) by CKS20 Corollary 13. */
 function cksDelta(rho: number, eps: number, alpha: number): number {
@@ -100,17 +99,51 @@ describe('composition and the in-memory accountant', () => {
   it('spends until the cap, then refuses with BUDGET_EXHAUSTED and changes nothing', () => {
     const acc = new Accountant({ rho: 1, delta: 1e-6 });
     for (let i = 0; i < 3; i++) acc.spend({ rho: 0.25, delta: 0 });
+    expect(acc.spent.rho).toBeGreaterThanOrEqual(0.75);
+    expect(acc.spent.rho).toBeLessThan(0.75 + 1e-15);
     expect(acc.canSpend({ rho: 0.25, delta: 0 })).toBe(false); // 0.75 + 0.25 rounds up above 1
     expect(acc.canSpend({ rho: 0.2, delta: 0 })).toBe(true);
-    const before = acc.spent;
-    expect(codeOf(() => acc.spend({ rho: 0.3, delta: 0 }))).toBe('BUDGET_EXHAUSTED');
-    expect(acc.spent).toEqual(before);
+    const before = { ...acc.spent }; // a copy: `spent` may be the accountant's own object
+    const refusal = thrown(() => acc.spend({ rho: 0.3, delta: 0 }));
+    expect(refusal).toBeInstanceOf(Error);
+    expect((refusal as { code?: string }).code).toBe('BUDGET_EXHAUSTED');
+    expect((refusal as Error).message).not.toMatch(/\d\.\d/); // no budget figures in the message
+    expect({ ...acc.spent }).toEqual(before);
     expect(codeOf(() => acc.spend({ rho: 0.01, delta: 2e-6 }))).toBe('BUDGET_EXHAUSTED');
+    expect({ ...acc.spent }).toEqual(before);
     expect(acc.remaining().rho).toBeCloseTo(0.25, 12);
-    try {
-      acc.spend({ rho: 5, delta: 0 });
-    } catch (e) {
-      expect((e as Error).message).not.toMatch(/\d\.\d/); // no budget figures in the message
+  });
+
+  it('keeps its promise over any sequence of charges: spent never exceeds the cap, covers every accepted charge, and each refusal changes nothing', () => {
+    let seed = 12345;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31; // deterministic, test-only
+    for (let run = 0; run < 50; run++) {
+      const cap = { rho: 0.1 + next() * 2, delta: next() < 0.5 ? 0 : 1e-6 };
+      const acc = new Accountant(cap);
+      let accepted = 0;
+      let refused = 0;
+      const exactRho: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const charge = { rho: next() * cap.rho * 0.3 + 1e-9, delta: next() < 0.8 ? 0 : 4e-7 };
+        const fits = acc.canSpend(charge);
+        const before = { ...acc.spent };
+        const code = codeOf(() => acc.spend(charge));
+        if (fits) {
+          expect(code).toBeUndefined();
+          accepted++;
+          exactRho.push(charge.rho);
+        } else {
+          expect(code).toBe('BUDGET_EXHAUSTED');
+          expect({ ...acc.spent }).toEqual(before);
+          refused++;
+        }
+        expect(acc.spent.rho).toBeLessThanOrEqual(cap.rho);
+        expect(acc.spent.delta).toBeLessThanOrEqual(cap.delta);
+        // never rounds down: at least the sum of the accepted charges (summed in ascending order, the most accurate float sum)
+        expect(acc.spent.rho).toBeGreaterThanOrEqual([...exactRho].sort((a, b) => a - b).reduce((a, b) => a + b, 0) * (1 - 1e-15));
+      }
+      expect(accepted).toBeGreaterThan(0);
+      expect(refused).toBeGreaterThan(0);
     }
   });
 

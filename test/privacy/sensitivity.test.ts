@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { countSensitivity, gridBounds, sumSensitivity, toGridUnits, validateBounds } from '../../schema/privacy/index.js';
 import { AccordError } from '../../schema/errors.js';
-import { codeOf } from '../helpers/errors.js';
+import { codeOf, thrown } from '../helpers/errors.js';
 
 
 describe('sensitivity from contribution bounds', () => {
@@ -76,11 +76,9 @@ describe('sensitivity from contribution bounds', () => {
     expect(codeOf(() => sumSensitivity({ maxPartitions: 1, maxPerPartition: 1 }))).toBe('INVALID_BOUNDS');
     expect(codeOf(() => sumSensitivity({ maxPartitions: 1, maxPerPartition: 1, clamp: { lo: 0, hi: 1 }, gridExponent: 0.5 }))).toBe('INVALID_BOUNDS');
     expect(codeOf(() => countSensitivity({ maxPartitions: 10_000, maxPerPartition: 1_000_000, multiplicity: 1000 }))).toBe('INVALID_BOUNDS');
-    try {
-      validateBounds({ maxPartitions: 1, maxPerPartition: -3 });
-    } catch (e) {
-      expect((e as AccordError).details).toEqual({ parameter: 'maxPerPartition' });
-      expect((e as AccordError).message).toMatch(/maxPerPartition/);
-    }
+    const e = thrown(() => validateBounds({ maxPartitions: 1, maxPerPartition: -3 }));
+    expect(e).toBeInstanceOf(AccordError);
+    expect((e as AccordError).details).toEqual({ parameter: 'maxPerPartition' });
+    expect((e as AccordError).message).toMatch(/maxPerPartition/);
   });
 });

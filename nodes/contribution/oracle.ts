@@ -1,9 +1,9 @@
 /**
- * An in-memory reference implementation of the bounded contribution, over a {@link NodeDataset}.
+ * The test oracle: an in-memory reimplementation of the bounded contribution, over a {@link NodeDataset}.
  * Pure TypeScript, no database: tests compare it with the SQL statement. Its semantics are the
  * specification the statement must meet:
  *
- * 1. rows: every incident passing the TLP rule and the filters, once per distinct key tuple (an
+ * 1. rows: every incident passing the TLP gate and the filters, once per distinct key tuple (an
  *    incident with two matching exploits is in two EXPLOIT groups; null regions are not grouped);
  *    VINTAGE keys are the distinct vintage buckets of the incident's exploited vulnerabilities with a
  *    disclosure date (only the listed CVEs when an exploits filter is given); an indicators filter
@@ -22,10 +22,11 @@ import { isoMonth, isoWeek } from '../../schema/contract/calendar.js';
 import { m49RegionLookup, type RegionLookup } from '../db/regions.js';
 import { defaultEntropy, shuffle, type Entropy } from '../../schema/privacy/index.js';
 import { gridUnits } from './grid.js';
-import { DEFAULT_CONTRIBUTING_TLP, compareKeys, type ContributionCell, type ContributionResult } from './policy.js';
+import { compareKeys, type ContributionCell, type ContributionResult } from './result.js';
+import { DEFAULT_CONTRIBUTING_TLP } from './tlp-gate.js';
 import { validateContributionRequest, type ValidatedRequest } from './validate.js';
 
-export interface ReferenceOptions {
+export interface OracleOptions {
   regions?: RegionLookup;
   contributingTlp?: readonly TlpLevel[];
   /** Randomness for the random choices (default: the privacy core's CSPRNG-backed entropy). */
@@ -88,8 +89,8 @@ function indicatorMatcher(hashes: readonly string[] | undefined, key: string | B
     });
 }
 
-/** Kept cells of the reference bounding, sorted by organisation then key. */
-export function referenceCells(dataset: NodeDataset, request: ContributionRequest, opts: ReferenceOptions = {}): ContributionCell[] {
+/** Kept cells of the oracle's bounding, sorted by organisation then key. */
+export function oracleCells(dataset: NodeDataset, request: ContributionRequest, opts: OracleOptions = {}): ContributionCell[] {
   const req: ValidatedRequest = validateContributionRequest(request);
   const regions = opts.regions ?? m49RegionLookup;
   const entropy = opts.entropy ?? defaultEntropy();
@@ -113,7 +114,6 @@ export function referenceCells(dataset: NodeDataset, request: ContributionReques
     if (f.regions && !(place.region !== null && f.regions.includes(place.region))) continue;
     if (f.subregions && !(place.subregion !== null && f.subregions.includes(place.subregion))) continue;
     if (f.sectors && !f.sectors.includes(inc.sector)) continue;
-    if (req.measure === 'DISRUPTION_COUNT' && !inc.disruption) continue;
     let excluded = false;
     for (const d of ['EXPLOIT', 'TOOL', 'ACTOR'] as const) {
       const list = f[LINK_FILTER[d]];
@@ -167,9 +167,9 @@ export function referenceCells(dataset: NodeDataset, request: ContributionReques
   return out.sort((a, b) => (a.org < b.org ? -1 : a.org > b.org ? 1 : compareKeys(a.key, b.key)));
 }
 
-/** The reference contribution: {@link referenceCells} summed per group, groups sorted by key. */
-export function referenceContribution(dataset: NodeDataset, request: ContributionRequest, opts: ReferenceOptions = {}): ContributionResult {
-  const cells = referenceCells(dataset, request, opts);
+/** The oracle's contribution: {@link oracleCells} summed per group, groups sorted by key. */
+export function oracleContribution(dataset: NodeDataset, request: ContributionRequest, opts: OracleOptions = {}): ContributionResult {
+  const cells = oracleCells(dataset, request, opts);
   const sum = validateContributionRequest(request).bounds.clamp !== undefined;
   const groups = new Map<string, ContributionGroup>();
   for (const c of cells) {
