@@ -1,4 +1,4 @@
-/** Dependency direction: schema/ imports no framework; gateway/ and nodes/ never import each other. */
+/** Dependency direction: schema/ imports no framework; runtime/ imports only schema/; gateway/ and nodes/ never import each other. */
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -47,8 +47,17 @@ describe('layering', () => {
     }
   });
 
-  it('product code (schema/, gateway/, nodes/) never calls Math.random: randomness comes from the privacy core’s entropy', () => {
-    for (const dir of ['schema', 'gateway', 'nodes']) {
+  it('runtime/ imports only itself, schema/ and libraries (never gateway/ or nodes/)', () => {
+    for (const f of tsFiles(join(root, 'runtime'))) {
+      for (const s of imports(f)) {
+        const ok = !s.startsWith('.') || resolvesInto(f, s, 'runtime') || resolvesInto(f, s, 'schema');
+        expect(ok, `${relative(root, f)} imports ${s}`).toBe(true);
+      }
+    }
+  });
+
+  it('product code (schema/, runtime/, gateway/, nodes/) never calls Math.random: randomness comes from the privacy core’s entropy', () => {
+    for (const dir of ['schema', 'runtime', 'gateway', 'nodes']) {
       for (const f of tsFiles(join(root, dir))) {
         const src = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
         expect(/Math\s*\.\s*random/.test(src), `${relative(root, f)} calls Math.random`).toBe(false);
