@@ -25,8 +25,10 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import type { Logger } from 'pino';
-import { ERROR_CATALOG, type AccordError, type ErrorCode } from '../../schema/errors.js';
+import { catalogError, executionError, internalError } from '../../runtime/graphql-errors.js';
 import type { NodesExecutionContext } from './subgraphs/nodes.js';
+
+export { catalogError };
 
 /** `kind` of the fetches the gateway makes on behalf of an analyst (the enum is not exported). */
 const INCOMING_OPERATION = 'incoming operation';
@@ -35,17 +37,6 @@ export interface FanoutDataSourceOptions {
   /** The executable analyst schema (see buildNodesSchema). */
   schema: GraphQLSchema;
   logger: Logger;
-}
-
-/** Duck-typed so that an AccordError from another module instance is still recognised. */
-function asAccordError(e: unknown): AccordError | undefined {
-  const c = e as AccordError | undefined;
-  return c && c.name === 'AccordError' && typeof c.code === 'string' && c.code in ERROR_CATALOG ? c : undefined;
-}
-
-/** A GraphQL error object carrying a catalog code and its HTTP status. */
-export function catalogError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}, path?: ReadonlyArray<string | number>): GraphQLFormattedError {
-  return { message, ...(path ? { path } : {}), extensions: { ...extra, code, http: { status: ERROR_CATALOG[code].status } } };
 }
 
 function rootOperation(doc: DocumentNode, operationName?: string | null): OperationDefinitionNode | undefined {
@@ -131,17 +122,10 @@ export class FanoutDataSource implements GraphQLDataSource {
   }
 
   private wireError(e: GraphQLError): GraphQLFormattedError {
-    const accord = asAccordError(e.originalError);
-    if (accord) {
-      if (accord.code === 'INTERNAL') return this.internal(accord, e.path);
-      return catalogError(accord.code, accord.message, { ...accord.details }, e.path);
-    }
-    if (!e.originalError) return catalogError('INVALID_QUERY', e.message, {}, e.path); // argument coercion
-    return this.internal(e.originalError, e.path);
+    return executionError({ logger: this.options.logger, service: 'gateway' }, e);
   }
 
-  private internal(e: unknown, path?: ReadonlyArray<string | number>): GraphQLFormattedError {
-    this.options.logger.error({ err: e, path }, 'internal error in the nodes subgraph');
-    return catalogError('INTERNAL', 'Internal error; the gateway log has the details.', {}, path);
+  private internal(e: unknown): GraphQLFormattedError {
+    return internalError({ logger: this.options.logger, service: 'gateway' }, e);
   }
 }
