@@ -9,9 +9,11 @@
  *
  * - An AccordError keeps its code, message and details (details never carry private numbers).
  * - Apollo Server's own request codes become catalog codes: parse, validation and variable
- *   coercion failures are INVALID_QUERY (Apollo's code kept as `graphqlCode`); a malformed HTTP
- *   request (`BAD_REQUEST`: query not a string, variables not an object, empty body, a GET blocked
- *   by CSRF prevention) is REQUEST_INVALID, or METHOD_NOT_ALLOWED for a method Apollo refuses.
+ *   coercion failures are INVALID_QUERY (Apollo's code kept as `graphqlCode`, telling which); a
+ *   malformed HTTP request (`BAD_REQUEST`: query not a string, variables not an object, empty
+ *   body, a GET blocked by CSRF prevention) is REQUEST_INVALID, or METHOD_NOT_ALLOWED for a method
+ *   Apollo refuses — the same codes, in the same shape, as the errors the HTTP fronts answer
+ *   themselves.
  * - Anything else is INTERNAL with a fixed message naming the service whose log has the details,
  *   and it is logged with its cause — always, and once: an INTERNAL relayed from an in-process
  *   subgraph was logged by its data source (see {@link internalError}).
@@ -116,12 +118,15 @@ export function makeFormatError(masking: ErrorMasking): (formatted: GraphQLForma
     }
     if (typeof code === 'string' && QUERY_CODES.has(code)) return wireError('INVALID_QUERY', formatted.message, { graphqlCode: code }, where);
     if (typeof code === 'string' && REQUEST_CODES.has(code)) {
-      return wireError(httpStatusOf(error) === 405 ? 'METHOD_NOT_ALLOWED' : 'REQUEST_INVALID', formatted.message, { graphqlCode: code }, where);
+      return wireError(httpStatusOf(error) === 405 ? 'METHOD_NOT_ALLOWED' : 'REQUEST_INVALID', formatted.message, {}, where);
     }
     // An INTERNAL relayed from an in-process subgraph (Apollo's gateway adds `serviceName`) was
     // logged with its cause by that subgraph's data source; every other one is logged here.
     const relayed = code === 'INTERNAL' && formatted.extensions?.serviceName !== undefined;
-    if (!relayed) masking.logger.error({ err: causeOf(error), code, path: formatted.path }, `masked an unexpected error in the ${masking.service}`);
+    if (!relayed) {
+      const seen = typeof code === 'string' && code !== 'INTERNAL' ? { graphqlCode: code } : {};
+      masking.logger.error({ err: causeOf(error), code: 'INTERNAL', ...seen, path: formatted.path }, `masked an unexpected error in the ${masking.service}`);
+    }
     return wireError('INTERNAL', internalMessage(masking.service), {}, { path: formatted.path });
   };
 }

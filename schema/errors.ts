@@ -68,14 +68,17 @@ export const ERROR_CATALOG = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 
-/** An error with a stable code. `details` must never carry private numbers. */
+/**
+ * An error with a stable code. `details` must never carry private numbers; `options.cause` keeps
+ * the error it stands for (logged, never sent).
+ */
 export class AccordError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
-    super(message);
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'AccordError';
     this.code = code;
     this.status = ERROR_CATALOG[code].status;
