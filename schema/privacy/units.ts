@@ -57,6 +57,18 @@ function floorDecimalScaled(x: number, scale: bigint): bigint {
   return (digits * scale) / 10n ** BigInt(-exponent);
 }
 
+/** ⌈x · scale⌉ for a charge, after checking x is in [0, max]. Throws AccordError('INVALID_PARAMETER'). */
+function charged(name: string, x: number, max: number, scale: bigint): number {
+  check('INVALID_PARAMETER', name, x, max);
+  return Number(ceilScaled(x, scale));
+}
+
+/** ⌊decimal(x) · scale⌋ for a cap, after checking x is in [0, max]. Throws AccordError('CONFIG_INVALID'). */
+function capped(name: string, x: number, max: number, scale: bigint): number {
+  check('CONFIG_INVALID', name, x, max);
+  return Number(floorDecimalScaled(x, scale));
+}
+
 function check(code: ErrorCode, name: string, x: number, max: number): void {
   if (typeof x !== 'number' || !Number.isFinite(x) || x < 0 || x > max) {
     throw new AccordError(code, `${name} must be a number in [0, ${max}].`);
@@ -64,28 +76,16 @@ function check(code: ErrorCode, name: string, x: number, max: number): void {
 }
 
 /** ρ of a charge in pico-units, rounded up. Throws INVALID_PARAMETER outside [0, MAX_RHO]. */
-export function rhoChargeUnits(rho: number): number {
-  check('INVALID_PARAMETER', 'ρ', rho, MAX_RHO);
-  return Number(ceilScaled(rho, RHO_UNITS));
-}
+export const rhoChargeUnits = (rho: number): number => charged('ρ', rho, MAX_RHO, RHO_UNITS);
 
 /** δ of a charge in femto-units, rounded up. Throws INVALID_PARAMETER outside [0, MAX_DELTA]. */
-export function deltaChargeUnits(delta: number): number {
-  check('INVALID_PARAMETER', 'δ', delta, MAX_DELTA);
-  return Number(ceilScaled(delta, DELTA_UNITS));
-}
+export const deltaChargeUnits = (delta: number): number => charged('δ', delta, MAX_DELTA, DELTA_UNITS);
 
 /** A ρ cap in pico-units (the decimal as written, rounded down). Throws CONFIG_INVALID outside [0, MAX_RHO]. */
-export function rhoCapUnits(rho: number): number {
-  check('CONFIG_INVALID', 'ρ', rho, MAX_RHO);
-  return Number(floorDecimalScaled(rho, RHO_UNITS));
-}
+export const rhoCapUnits = (rho: number): number => capped('ρ', rho, MAX_RHO, RHO_UNITS);
 
 /** A δ cap in femto-units (the decimal as written, rounded down). Throws CONFIG_INVALID outside [0, MAX_DELTA]. */
-export function deltaCapUnits(delta: number): number {
-  check('CONFIG_INVALID', 'δ', delta, MAX_DELTA);
-  return Number(floorDecimalScaled(delta, DELTA_UNITS));
-}
+export const deltaCapUnits = (delta: number): number => capped('δ', delta, MAX_DELTA, DELTA_UNITS);
 
 /** A charge in ledger units, rounded up; throws like {@link rhoChargeUnits} and {@link deltaChargeUnits}. */
 export function chargeUnits(charge: { rho: number; delta: number }): Units {
