@@ -18,7 +18,7 @@ const PRODUCT = ['schema/', 'runtime/', 'gateway/', 'nodes/'];
  * from a higher one. A path ending in `/` is a folder, anything else a file.
  */
 const GATEWAY_LAYERS = [
-  { name: 'L1-foundations', paths: ['gateway/members.ts', 'gateway/net/', 'gateway/ledger/', 'gateway/context.ts'] },
+  { name: 'L1-foundations', paths: ['gateway/members.ts', 'gateway/context.ts', 'gateway/log.ts', 'gateway/net/', 'gateway/ledger/'] },
   { name: 'L2-services', paths: ['gateway/config.ts', 'gateway/auth/', 'gateway/grants/', 'gateway/policy/', 'gateway/registry/'] },
   { name: 'L3-aggregate', paths: ['gateway/aggregate/'] },
   { name: 'L4-admission', paths: ['gateway/admission/'] },

@@ -1,7 +1,8 @@
-/** The gateway's logger: pino, JSON lines on stderr (stdout is reserved for machine-readable events). */
-import { pino, type Logger } from 'pino';
+/** The gateway's logger: the shared factory (`runtime/log.ts`) under the service name `accord-gateway`. */
+import type { Logger } from 'pino';
+import { createLogger as createServiceLogger } from '../runtime/log.js';
 
-/** A pino logger writing to stderr at `level` (`silent` disables it). */
+/** A pino logger writing JSON lines to stderr at `level` (`silent` disables it). */
 export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'accord-gateway' } }, pino.destination({ fd: 2, sync: true }));
+  return createServiceLogger('accord-gateway', level);
 }

@@ -29,6 +29,15 @@ export const ERROR_CATALOG = {
   // --- query validation ---
   INVALID_QUERY: { status: 400, summary: 'The aggregate query is malformed (unknown dimension, bad date window, …).' },
 
+  // --- HTTP requests (every front: gateway, node, node operator API) ---
+  REQUEST_INVALID: {
+    status: 400,
+    summary: 'The HTTP request is not a GraphQL request the endpoint reads: a body that is not JSON, no query, a query that is not a string, variables that are not an object, or a GET without a CSRF-safe header.',
+  },
+  REQUEST_TOO_LARGE: { status: 413, summary: 'The request body exceeds the endpoint’s limit; the connection is closed as soon as the limit is passed.' },
+  NOT_FOUND: { status: 404, summary: 'No endpoint at this path.' },
+  METHOD_NOT_ALLOWED: { status: 405, summary: 'The endpoint does not accept this HTTP method (the `allow` header lists those it does).' },
+
   // --- federation ---
   NODE_UNAVAILABLE: { status: 503, summary: 'A node needed by a strict-quorum query did not answer in time.' },
   NODE_SDL_DRIFT: { status: 502, summary: 'A node publishes a contribution schema different from the gateway’s contract.' },
@@ -59,14 +68,17 @@ export const ERROR_CATALOG = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 
-/** An error with a stable code. `details` must never carry private numbers. */
+/**
+ * An error with a stable code. `details` must never carry private numbers; `options.cause` keeps
+ * the error it stands for (logged, never sent).
+ */
 export class AccordError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
-    super(message);
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'AccordError';
     this.code = code;
     this.status = ERROR_CATALOG[code].status;

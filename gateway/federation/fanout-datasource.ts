@@ -26,9 +26,11 @@ import {
   type ValidationRule,
 } from 'graphql';
 import type { Logger } from 'pino';
-import { ERROR_CATALOG, type AccordError, type ErrorCode } from '../../schema/errors.js';
+import { catalogError, executionError, internalError } from '../../runtime/graphql-errors.js';
 import type { GatewayContext } from '../context.js';
 import type { AnalystExecutionContext } from './subgraphs/analyst.js';
+
+export { catalogError };
 
 /** A fetch the gateway makes on behalf of an analyst (as opposed to a health check or schema load). */
 type IncomingFetch = Extract<GraphQLDataSourceProcessOptions<GatewayContext>, { incomingRequestContext: unknown }>;
@@ -61,17 +63,6 @@ export interface FanoutDataSourceOptions {
   /** The executable analyst schema (see buildAnalystSchema). */
   schema: GraphQLSchema;
   logger: Logger;
-}
-
-/** Duck-typed so that an AccordError from another module instance is still recognised. */
-function asAccordError(e: unknown): AccordError | undefined {
-  const c = e as AccordError | undefined;
-  return c && c.name === 'AccordError' && typeof c.code === 'string' && c.code in ERROR_CATALOG ? c : undefined;
-}
-
-/** A GraphQL error object carrying a catalog code and its HTTP status. */
-export function catalogError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}, path?: ReadonlyArray<string | number>): GraphQLFormattedError {
-  return { message, ...(path ? { path } : {}), extensions: { ...extra, code, http: { status: ERROR_CATALOG[code].status } } };
 }
 
 export class FanoutDataSource implements GraphQLDataSource<GatewayContext> {
@@ -135,17 +126,10 @@ export class FanoutDataSource implements GraphQLDataSource<GatewayContext> {
   }
 
   private wireError(e: GraphQLError): GraphQLFormattedError {
-    const accord = asAccordError(e.originalError);
-    if (accord) {
-      if (accord.code === 'INTERNAL') return this.internal(accord, e.path);
-      return catalogError(accord.code, accord.message, { ...accord.details }, e.path);
-    }
-    if (!e.originalError) return catalogError('INVALID_QUERY', e.message, {}, e.path); // argument coercion
-    return this.internal(e.originalError, e.path);
+    return executionError({ logger: this.options.logger, service: 'gateway' }, e);
   }
 
-  private internal(e: unknown, path?: ReadonlyArray<string | number>): GraphQLFormattedError {
-    this.options.logger.error({ err: e, path }, 'internal error in the nodes subgraph');
-    return catalogError('INTERNAL', 'Internal error; the gateway log has the details.', {}, path);
+  private internal(e: unknown): GraphQLFormattedError {
+    return internalError({ logger: this.options.logger, service: 'gateway' }, e);
   }
 }

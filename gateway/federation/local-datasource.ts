@@ -8,13 +8,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { graphql, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import { ERROR_CATALOG, type AccordError } from '../../schema/errors.js';
-import { catalogError } from './fanout-datasource.js';
-
-function asAccordError(e: unknown): AccordError | undefined {
-  const c = e as AccordError | undefined;
-  return c && c.name === 'AccordError' && typeof c.code === 'string' && c.code in ERROR_CATALOG ? c : undefined;
-}
+import { executionError } from '../../runtime/graphql-errors.js';
 
 export class CatalogLocalDataSource implements GraphQLDataSource {
   constructor(
@@ -33,13 +27,7 @@ export class CatalogLocalDataSource implements GraphQLDataSource {
     });
     const out: GatewayGraphQLResponse = { data: result.data as Record<string, unknown> | null | undefined };
     if (result.errors?.length) {
-      out.errors = result.errors.map((e): GraphQLFormattedError => {
-        const accord = asAccordError(e.originalError);
-        if (accord && accord.code !== 'INTERNAL') return catalogError(accord.code, accord.message, { ...accord.details }, e.path);
-        if (!e.originalError) return catalogError('INVALID_QUERY', e.message, {}, e.path);
-        this.logger.error({ err: e.originalError, path: e.path }, 'internal error in an in-process subgraph');
-        return catalogError('INTERNAL', 'Internal error; the gateway log has the details.', {}, e.path);
-      });
+      out.errors = result.errors.map((e): GraphQLFormattedError => executionError({ logger: this.logger, service: 'gateway' }, e));
     }
     return out;
   }

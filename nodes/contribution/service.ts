@@ -81,7 +81,7 @@ export class ContributionService {
       groupsReturned = result.groups.length;
       return { node: this.nodeId, queryId: validated.queryId, units: result.units, groups: result.groups };
     } catch (e) {
-      const err = isAccordError(e) ? e : new AccordError('INTERNAL', 'The node could not compute the contribution.', { requestId });
+      const err = isAccordError(e) ? e : new AccordError('INTERNAL', 'The node could not compute the contribution.', { requestId }, { cause: e });
       outcome = err.code;
       if (!isAccordError(e)) failure = e;
       throw err;

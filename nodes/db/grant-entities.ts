@@ -5,7 +5,8 @@
  * - `grant_jti`: ids of grants already used, kept until they expire (the primary key makes a second
  *   use fail atomically, whatever the concurrency).
  * - `grant_member_ledger` / `grant_node_ledger`: ρ and δ spent per member per period and per period
- *   for the whole node, in integer ledger units of 10⁻¹² (`nodes/grants/units.ts`).
+ *   for the whole node, in integer ledger units: ρ in 10⁻¹², δ in 10⁻¹⁵ (`schema/privacy/units.ts`;
+ *   δ was in 10⁻¹² before `migrations/Migration20250701000000_delta_femto.ts`).
  * - `grant_charge`: one row per charge (append-only), for the operator's audit.
  *
  * Ledger amounts are BIGINT columns read as strings (exact); they stay below 2⁵³ by the cap limits.

@@ -3,7 +3,7 @@
  * operator's sharing rules file and ledger caps, and the explicit insecure switch.
  */
 import { AccordError } from '../../schema/errors.js';
-import { MAX_CAP_RHO } from './units.js';
+import { MAX_RHO as MAX_CAP_RHO } from '../../schema/privacy/units.js';
 
 /** Default issuer of grants. */
 export const DEFAULT_GATEWAY_ISSUER = 'accord-gateway';

@@ -17,12 +17,12 @@ import type { JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import { contributionFingerprint, ledgerPeriod, type GrantClaims } from '../../schema/contract/grant.js';
 import { AccordError, isAccordError } from '../../schema/errors.js';
+import { deltaChargeUnits, rhoCapUnits, rhoChargeUnits, rhoFromUnits } from '../../schema/privacy/units.js';
 import type { ContributionContext, ContributionGuard } from '../contribution/guard.js';
 import type { ValidatedRequest } from '../contribution/validate.js';
 import type { NodeOrm } from '../db/orm.js';
 import { applySharingRules, memberCapRho, type SharingRules } from './rules.js';
 import { consumeGrantAndCharge, ledgerReport, purgeUsedGrants, type LedgerReport } from './store.js';
-import { fromUnits, unitsDown, unitsUp } from './units.js';
 import { GRANT_CLOCK_TOLERANCE_SECONDS, grantInvalid, verifyGrant } from './verify.js';
 
 /** How often used grant ids past their expiry are deleted (opportunistically, on a request). */
@@ -68,14 +68,14 @@ export class GrantGuard implements ContributionGuard {
   constructor(o: GrantGuardOptions) {
     this.o = o;
     this.tolerance = o.clockToleranceSeconds ?? GRANT_CLOCK_TOLERANCE_SECONDS;
-    this.memberCapUnits = unitsDown(o.memberCapRho);
-    this.nodeCapUnits = o.nodeCapRho === undefined ? undefined : unitsDown(o.nodeCapRho);
+    this.memberCapUnits = rhoCapUnits(o.memberCapRho);
+    this.nodeCapUnits = o.nodeCapRho === undefined ? undefined : rhoCapUnits(o.nodeCapRho);
     this.now = o.now ?? (() => new Date());
   }
 
   /** The member's ρ cap per period in ledger units. */
   capUnitsOf(member: string): number {
-    return Object.hasOwn(this.o.rules.memberCaps, member) ? unitsDown(memberCapRho(this.o.rules, member, this.o.memberCapRho)) : this.memberCapUnits;
+    return Object.hasOwn(this.o.rules.memberCaps, member) ? rhoCapUnits(memberCapRho(this.o.rules, member, this.o.memberCapRho)) : this.memberCapUnits;
   }
 
   /** The node's own ledger (operator API). */
@@ -103,8 +103,8 @@ export class GrantGuard implements ContributionGuard {
         clock: () => this.now().getTime() / 1000,
         member: claims.sub,
         period: claims.per,
-        rhoUnits: unitsUp(claims.rho),
-        deltaUnits: unitsUp(claims.delta),
+        rhoUnits: rhoChargeUnits(claims.rho),
+        deltaUnits: deltaChargeUnits(claims.delta),
         memberCapUnits: capUnits,
         nodeCapUnits: this.nodeCapUnits,
         at: now.toISOString(),
@@ -116,7 +116,7 @@ export class GrantGuard implements ContributionGuard {
       if (result.reason === 'expired') throw grantInvalid('expired', 'The grant has expired; the gateway must issue a new one.');
       if (result.reason === 'replay') throw grantInvalid('replay', 'The grant was already used; every grant admits one request.');
       if (result.reason === 'member-cap') {
-        const remaining = fromUnits(result.memberRemainingUnits);
+        const remaining = rhoFromUnits(result.memberRemainingUnits);
         throw new AccordError('NODE_BUDGET_EXHAUSTED', `This node's privacy cap for this member in ${claims.per} does not cover the charge; ρ remaining for this member here: ${remaining}.`, {
           scope: 'member',
           period: claims.per,

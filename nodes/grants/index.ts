@@ -6,4 +6,3 @@ export { verifyGrant, grantInvalid, GRANT_CLOCK_TOLERANCE_SECONDS, type GrantRef
 export { gatewayKeySet, readJwksFile, isJwksUrl } from './keys.js';
 export { parseSharingRules, loadSharingRules, applySharingRules, refusingRule, memberCapRho, NO_SHARING_RULES, type SharingRule, type SharingRules } from './rules.js';
 export { consumeGrantAndCharge, purgeUsedGrants, ledgerReport, type ChargeInput, type ChargeResult, type LedgerReport, type PeriodLedger, type MemberLedgerEntry } from './store.js';
-export { unitsUp, unitsDown, fromUnits, UNITS_PER_RHO, MAX_CAP_RHO } from './units.js';

@@ -24,7 +24,7 @@ import { readFileSync } from 'node:fs';
 import { AccordError } from '../../schema/errors.js';
 import { isSector } from '../../schema/reference/sectors.js';
 import type { ValidatedRequest } from '../contribution/validate.js';
-import { MAX_CAP_RHO } from './units.js';
+import { MAX_RHO as MAX_CAP_RHO } from '../../schema/privacy/units.js';
 
 export interface SharingRule {
   /** Stable id, named in refusals. */

@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import { AccordError } from '../../schema/errors.js';
+import { rhoCapUnits } from '../../schema/privacy/units.js';
 import { allowAllGuard, type ContributionGuard } from '../contribution/guard.js';
 import type { NodeOrm } from '../db/orm.js';
 import type { ResolvedGrantConfig } from './config.js';
@@ -18,7 +19,6 @@ import { GrantGuard, refuseAllGuard } from './guard.js';
 import { isJwksUrl, gatewayKeySet } from './keys.js';
 import { NO_SHARING_RULES, loadSharingRules, memberCapRho } from './rules.js';
 import { ledgerReport, type LedgerReport } from './store.js';
-import { unitsDown } from './units.js';
 
 export interface GrantSetup {
   guard: ContributionGuard;
@@ -35,10 +35,10 @@ const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
 export function setupGrants(settings: ResolvedGrantConfig, ctx: { orm: NodeOrm; nodeId: string; logger: Logger; guard?: ContributionGuard }): GrantSetup {
   const { orm, nodeId, logger } = ctx;
   const rules = settings.sharingRulesFile ? loadSharingRules(settings.sharingRulesFile) : NO_SHARING_RULES;
-  const nodeCapUnits = settings.nodeCapRho === undefined ? undefined : unitsDown(settings.nodeCapRho);
+  const nodeCapUnits = settings.nodeCapRho === undefined ? undefined : rhoCapUnits(settings.nodeCapRho);
   const ledger = (period?: string): Promise<LedgerReport> => {
     if (period !== undefined && !PERIOD.test(period)) return Promise.reject(new AccordError('INVALID_QUERY', 'period must be a month written YYYY-MM.', { field: 'period' }));
-    return ledgerReport(orm, { memberCapUnits: (m) => unitsDown(memberCapRho(rules, m, settings.memberCapRho)), nodeCapUnits }, period);
+    return ledgerReport(orm, { memberCapUnits: (m) => rhoCapUnits(memberCapRho(rules, m, settings.memberCapRho)), nodeCapUnits }, period);
   };
 
   if (ctx.guard) {

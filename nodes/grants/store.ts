@@ -12,7 +12,7 @@
  */
 import { dialectOf, knexOf, type Dialect, type NodeOrm } from '../db/orm.js';
 import { exec, queryRows, type Executor } from '../db/sql.js';
-import { fromUnits } from './units.js';
+import { deltaFromUnits, rhoFromUnits } from '../../schema/privacy/units.js';
 
 export interface ChargeInput {
   requestId: string;
@@ -167,10 +167,10 @@ export async function ledgerReport(orm: NodeOrm, caps: LedgerCaps, period?: stri
     byPeriod.set(n.period, {
       period: n.period,
       node: {
-        rhoSpent: fromUnits(spent),
-        deltaSpent: fromUnits(Number(n.delta_spent)),
-        capRho: caps.nodeCapUnits === undefined ? null : fromUnits(caps.nodeCapUnits),
-        remainingRho: caps.nodeCapUnits === undefined ? null : fromUnits(Math.max(0, caps.nodeCapUnits - spent)),
+        rhoSpent: rhoFromUnits(spent),
+        deltaSpent: deltaFromUnits(Number(n.delta_spent)),
+        capRho: caps.nodeCapUnits === undefined ? null : rhoFromUnits(caps.nodeCapUnits),
+        remainingRho: caps.nodeCapUnits === undefined ? null : rhoFromUnits(Math.max(0, caps.nodeCapUnits - spent)),
       },
       members: [],
     });
@@ -182,10 +182,10 @@ export async function ledgerReport(orm: NodeOrm, caps: LedgerCaps, period?: stri
     const cap = caps.memberCapUnits(m.member);
     p.members.push({
       member: m.member,
-      rhoSpent: fromUnits(spent),
-      deltaSpent: fromUnits(Number(m.delta_spent)),
-      capRho: fromUnits(cap),
-      remainingRho: fromUnits(Math.max(0, cap - spent)),
+      rhoSpent: rhoFromUnits(spent),
+      deltaSpent: deltaFromUnits(Number(m.delta_spent)),
+      capRho: rhoFromUnits(cap),
+      remainingRho: rhoFromUnits(Math.max(0, cap - spent)),
       charges: countOf.get(`${m.period}\u0000${m.member}`) ?? 0,
     });
   }

@@ -6,7 +6,7 @@
  *
  * Every question is one contribution request per node. For each, the benchmark builds that request
  * exactly as the gateway does — the question's arguments through its `*Args` function
- * (gateway/patterns/questions.ts), then `planAggregate` — and measures with the federation
+ * (gateway/aggregate/questions.ts), then `planAggregate` — and measures with the federation
  * benchmark's machinery (harness.ts): the slowest node's `runContribution` on its own database
  * (in-process: its local SQL time), the same node over HTTP, every node at once without the
  * gateway, and the gateway end to end. The ratio gateway p50 ÷ slowest node local p50 has the

@@ -410,14 +410,15 @@ describe('three honest nodes over HTTP', () => {
   test('the HTTP front: request errors pass through masking, health endpoint, bad bodies', async () => {
     const invalid = await gql(gw.url, '{ crossBorderPattern(groupBy: [SECTOR]) { cells { organisation } } }');
     expect(invalid.status).toBe(400);
-    expect(invalid.errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(invalid.errors![0]!.extensions).toEqual({ code: 'INVALID_QUERY', graphqlCode: 'GRAPHQL_VALIDATION_FAILED' });
     const health = await fetch(new URL('/healthz', gw.url));
     expect(health.status).toBe(200);
     const bad = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"query": ' });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('BAD_REQUEST');
+    expect(((await bad.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('REQUEST_INVALID');
     const other = await fetch(new URL('/admin', gw.url));
     expect(other.status).toBe(404);
+    expect(((await other.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('NOT_FOUND');
   });
 });
 

@@ -19,7 +19,7 @@ import { createNode, type NodeConfig, type RunningNode } from '../../nodes/app.j
 import { knexOf, dialectOf } from '../../nodes/db/orm.js';
 import { queryRows } from '../../nodes/db/sql.js';
 import { parseSharingRules } from '../../nodes/grants/rules.js';
-import { fromUnits, unitsDown, unitsUp } from '../../nodes/grants/units.js';
+import { deltaChargeUnits, rhoCapUnits, rhoChargeUnits, rhoFromUnits } from '../../schema/privacy/units.js';
 import { oracleContribution } from '../../nodes/contribution/oracle.js';
 import { createGatewayKey, type GatewayKey } from '../helpers/grants.js';
 import { makeDataset } from './helpers/dataset.js';
@@ -29,7 +29,8 @@ const TOKEN = 'operator-token-for-grant-tests-0123';
 
 interface GqlError {
   message: string;
-  extensions?: { code?: string; details?: Record<string, unknown> };
+  /** `code` and, beside it, the refusal's details. */
+  extensions?: { code?: string; [detail: string]: unknown };
 }
 interface Reply {
   status: number;
@@ -61,11 +62,17 @@ function expectRefused(reply: Reply, code: string, reason?: string, allowed: str
   expect(reply.errors).toHaveLength(1);
   const err = reply.errors![0]!;
   expect(err.extensions?.code, err.message).toBe(code);
-  if (reason !== undefined) expect(err.extensions?.details?.reason).toBe(reason);
+  if (reason !== undefined) expect(err.extensions?.reason).toBe(reason);
   let text = `${err.message} ${JSON.stringify(err.extensions)}`;
   for (const a of [...allowed, String(MAX_GRANT_TTL_SECONDS)]) text = text.split(a).join('');
   expect(text, 'a refusal carries a number').not.toMatch(/\d/);
   return err;
+}
+
+/** The details of a refusal: its extensions without the code. */
+function detailsOf(err: GqlError): Record<string, unknown> {
+  const { code: _code, ...details } = err.extensions ?? {};
+  return details;
 }
 
 const ok = (r: Reply): boolean => r.errors === undefined && r.data?.contribution !== undefined;
@@ -271,16 +278,16 @@ function suite(makeBackend: () => Backend): void {
       }
       const ledger = await operator(a, `/ledger?period=${ledgerPeriod()}`);
       const racer = ledger.body.periods[0].members.find((m: { member: string }) => m.member === 'racer');
-      expect(racer).toMatchObject({ rhoSpent: 0.3, charges: 3 });
+      expect(racer).toMatchObject({ rhoSpent: rhoFromUnits(3 * rhoChargeUnits(0.1)), charges: 3 });
     });
 
     it('applies the sharing rules and names the refusing rule', async () => {
       const all = request('rules-all', { filter: undefined });
       const denied = expectRefused(await post(a, all, await gw.grantFor(all, { aud: 'node-a', sub: 'outsider', grp: ['eu'] })), 'POLICY_DENIED', undefined, []);
-      expect(denied.extensions!.details).toEqual({ rule: 'defence-alliance-only' });
+      expect(detailsOf(denied)).toEqual({ rule: 'defence-alliance-only' });
       expect(denied.message).toContain('defence-alliance-only');
       const mixed = request('rules-mixed', { filter: { sectors: ['energy', 'defense-industrial-base'] } });
-      expect(expectRefused(await post(a, mixed, await gw.grantFor(mixed, { aud: 'node-a', sub: 'outsider' })), 'POLICY_DENIED').extensions!.details).toEqual({ rule: 'defence-alliance-only' });
+      expect(detailsOf(expectRefused(await post(a, mixed, await gw.grantFor(mixed, { aud: 'node-a', sub: 'outsider' })), 'POLICY_DENIED'))).toEqual({ rule: 'defence-alliance-only' });
       // requests that cannot touch the sector pass; alliance members and allow-listed members pass
       const energy = request('rules-energy', { filter: { sectors: ['energy'] } });
       expect(ok(await post(a, energy, await gw.grantFor(energy, { aud: 'node-a', sub: 'outsider' })))).toBe(true);
@@ -288,7 +295,7 @@ function suite(makeBackend: () => Backend): void {
       expect(ok(await post(a, all, await gw.grantFor(all, { aud: 'node-a', sub: 'trusted-partner' })))).toBe(true);
       // a deny list applies to every request, whatever the groups
       const banned = expectRefused(await post(a, energy, await gw.grantFor(energy, { aud: 'node-a', sub: 'banned-member', grp: ['nato'] })), 'POLICY_DENIED');
-      expect(banned.extensions!.details).toEqual({ rule: 'no-banned-member' });
+      expect(detailsOf(banned)).toEqual({ rule: 'no-banned-member' });
       // refused members were charged nothing
       const ledger = await operator(a, '/ledger');
       const members = ledger.body.periods.flatMap((p: { members: { member: string }[] }) => p.members.map((m) => m.member));
@@ -299,58 +306,62 @@ function suite(makeBackend: () => Backend): void {
     });
 
     it('charges its own ledger and refuses once the member cap is reached, whatever the gateway says', async () => {
-      // capped-member: 0.5 ρ per period; each grant charges 0.1 → exactly 5 answers
+      // capped-member: 0.5 ρ per period; each grant charges 0.125 (exact in binary) → exactly 4 answers
       const results: Reply[] = [];
-      for (let i = 0; i < 7; i++) {
+      for (let i = 0; i < 6; i++) {
         const req = request(`cap-${i}`);
-        results.push(await post(a, req, await gw.grantFor(req, { aud: 'node-a', sub: 'capped-member', rho: 0.1 })));
+        results.push(await post(a, req, await gw.grantFor(req, { aud: 'node-a', sub: 'capped-member', rho: 0.125 })));
       }
-      expect(results.map(ok)).toEqual([true, true, true, true, true, false, false]);
-      const err = expectRefused(results[5]!, 'NODE_BUDGET_EXHAUSTED', undefined, [ledgerPeriod(), '0']);
-      expect(err.extensions!.details).toEqual({ scope: 'member', period: ledgerPeriod(), remainingRho: 0 });
+      expect(results.map(ok)).toEqual([true, true, true, true, false, false]);
+      const err = expectRefused(results[4]!, 'NODE_BUDGET_EXHAUSTED', undefined, [ledgerPeriod(), '0']);
+      expect(detailsOf(err)).toEqual({ scope: 'member', period: ledgerPeriod(), remainingRho: 0 });
       // the refusal consumed nothing: the member's spend is exactly the cap
       const ledger = await operator(a, `/ledger?period=${ledgerPeriod()}`);
       expect(ledger.status).toBe(200);
       const row = ledger.body.periods[0].members.find((m: { member: string }) => m.member === 'capped-member');
-      expect(row).toEqual({ member: 'capped-member', rhoSpent: 0.5, deltaSpent: 0, capRho: 0.5, remainingRho: 0, charges: 5 });
+      expect(row).toEqual({ member: 'capped-member', rhoSpent: 0.5, deltaSpent: 0, capRho: 0.5, remainingRho: 0, charges: 4 });
       // a smaller charge that still fits is admitted; the remaining budget is stated for this member only
       const other = request('cap-other');
-      expect(ok(await post(a, other, await gw.grantFor(other, { aud: 'node-a', sub: 'other-member', rho: 0.9 })))).toBe(true);
+      expect(ok(await post(a, other, await gw.grantFor(other, { aud: 'node-a', sub: 'other-member', rho: 0.875 })))).toBe(true);
       const over = request('cap-over');
-      const overErr = expectRefused(await post(a, over, await gw.grantFor(over, { aud: 'node-a', sub: 'other-member', rho: 0.2 })), 'NODE_BUDGET_EXHAUSTED', undefined, [ledgerPeriod(), '0.1']);
-      expect(overErr.extensions!.details).toMatchObject({ scope: 'member', remainingRho: 0.1 });
+      const overErr = expectRefused(await post(a, over, await gw.grantFor(over, { aud: 'node-a', sub: 'other-member', rho: 0.25 })), 'NODE_BUDGET_EXHAUSTED', undefined, [ledgerPeriod(), '0.125']);
+      expect(detailsOf(overErr)).toMatchObject({ scope: 'member', remainingRho: 0.125 });
       expect(overErr.message).not.toContain('capped-member');
     });
 
-    it('never lets concurrent requests overspend a member cap (50 concurrent, cap allows 7)', async () => {
+    it('never lets concurrent requests overspend a member cap (50 concurrent, cap allows 6)', async () => {
+      // 0.7 ρ of cap, charges of 0.1 ρ: the double 0.1 is slightly above one tenth, so each charge
+      // is one pico-ρ more than 10¹¹ and six fit, not seven
+      const fits = Math.floor(rhoCapUnits(0.7) / rhoChargeUnits(0.1));
+      expect(fits).toBe(6);
       const reqs = Array.from({ length: 50 }, (_, i) => request(`burst-${i}`));
       const grants = await Promise.all(reqs.map((r) => gw.grantFor(r, { aud: 'node-a', sub: 'burst-member', rho: 0.1, delta: 1e-9 })));
       const replies = await Promise.all(reqs.map((r, i) => post(a, r, grants[i])));
-      expect(replies.filter(ok)).toHaveLength(7);
-      for (const r of replies.filter((r) => !ok(r))) expectRefused(r, 'NODE_BUDGET_EXHAUSTED', undefined, [ledgerPeriod(), '0']);
+      expect(replies.filter(ok)).toHaveLength(fits);
+      for (const r of replies.filter((r) => !ok(r))) expectRefused(r, 'NODE_BUDGET_EXHAUSTED', undefined, [ledgerPeriod(), String(rhoFromUnits(rhoCapUnits(0.7) - fits * rhoChargeUnits(0.1)))]);
       const knex = knexOf(a.orm);
       const rows = await queryRows<{ rho_spent: unknown; delta_spent: unknown }>(knex, dialectOf(a.orm), 'select "rho_spent", "delta_spent" from "grant_member_ledger" where "member" = ?', ['burst-member']);
-      expect(rows.map((r) => Number(r.rho_spent))).toEqual([7 * unitsUp(0.1)]);
-      expect(Number(rows[0]!.delta_spent)).toBe(7 * unitsUp(1e-9));
+      expect(rows.map((r) => Number(r.rho_spent))).toEqual([fits * rhoChargeUnits(0.1)]);
+      expect(Number(rows[0]!.delta_spent)).toBe(fits * deltaChargeUnits(1e-9));
       const charges = await queryRows<{ n: unknown; s: unknown }>(knex, dialectOf(a.orm), 'select count(*) as "n", sum("rho") as "s" from "grant_charge" where "member" = ?', ['burst-member']);
-      expect(Number(charges[0]!.n)).toBe(7);
-      expect(Number(charges[0]!.s)).toBe(7 * unitsUp(0.1));
+      expect(Number(charges[0]!.n)).toBe(fits);
+      expect(Number(charges[0]!.s)).toBe(fits * rhoChargeUnits(0.1));
     });
 
     it('enforces a node-wide cap across members, also under concurrency, without naming numbers', async () => {
-      const c = await start('node-c', 'c', { nodeCapRho: 0.3, memberCapRho: 1 });
+      const c = await start('node-c', 'c', { nodeCapRho: 0.375, memberCapRho: 1 });
       const reqs = Array.from({ length: 50 }, (_, i) => request(`node-cap-${i}`));
-      const replies = await Promise.all(reqs.map(async (r, i) => post(c, r, await gw.grantFor(r, { aud: 'node-c', sub: `member-${i % 5}`, rho: 0.05 }))));
+      const replies = await Promise.all(reqs.map(async (r, i) => post(c, r, await gw.grantFor(r, { aud: 'node-c', sub: `member-${i % 5}`, rho: 0.0625 }))));
       expect(replies.filter(ok)).toHaveLength(6);
       for (const r of replies.filter((r) => !ok(r))) {
         const err = expectRefused(r, 'NODE_BUDGET_EXHAUSTED', undefined, [ledgerPeriod()]);
-        expect(err.extensions!.details).toEqual({ scope: 'node', period: ledgerPeriod() });
+        expect(detailsOf(err)).toEqual({ scope: 'node', period: ledgerPeriod() });
       }
       const ledger = await operator(c, '/ledger');
       const period = ledger.body.periods[0];
-      expect(period.node).toEqual({ rhoSpent: 0.3, deltaSpent: 0, capRho: 0.3, remainingRho: 0 });
-      const memberSum = period.members.reduce((s: number, m: { rhoSpent: number }) => s + unitsUp(m.rhoSpent), 0);
-      expect(fromUnits(memberSum)).toBe(0.3);
+      expect(period.node).toEqual({ rhoSpent: 0.375, deltaSpent: 0, capRho: 0.375, remainingRho: 0 });
+      const memberSum = period.members.reduce((s: number, m: { rhoSpent: number }) => s + rhoChargeUnits(m.rhoSpent), 0);
+      expect(rhoFromUnits(memberSum)).toBe(0.375);
     });
 
     it('remembers used grants and charges across a restart', async () => {
@@ -522,19 +533,14 @@ describe('sharing rules file validation', () => {
   });
 });
 
-describe('ledger units', () => {
-  it('rounds charges up and caps down on the 10⁻¹² grid, from the decimal the JSON carries', () => {
-    expect(unitsUp(0.1)).toBe(100_000_000_000);
-    expect(unitsUp(0.05) * 20).toBe(unitsDown(1));
-    expect(unitsUp(1e-13)).toBe(1);
-    expect(unitsDown(1e-13)).toBe(0);
-    expect(unitsUp(1.5e-12)).toBe(2);
-    expect(unitsUp(0.30000000000000004)).toBe(300_000_000_001);
-    expect(unitsDown(0.30000000000000004)).toBe(300_000_000_000);
-    expect(unitsUp(50)).toBe(50_000_000_000_000);
-    expect(fromUnits(unitsUp(0.7))).toBe(0.7);
-    expect(fromUnits(1)).toBe(1e-12);
-    expect(() => unitsUp(-0.1)).toThrow(RangeError);
-    expect(() => unitsUp(Number.NaN)).toThrow(RangeError);
+describe('ledger units on the node', () => {
+  it('charges a gateway grant at least what the gateway recorded, at most one unit more', () => {
+    // the gateway records U units and signs the double nearest to U units
+    for (const x of [0.1, 0.05, 0.04999996185305646, 1 / 3, 2.5e-7, 49.99]) {
+      const recorded = rhoChargeUnits(x);
+      const charged = rhoChargeUnits(rhoFromUnits(recorded));
+      expect(charged - recorded).toBeGreaterThanOrEqual(0);
+      expect(charged - recorded).toBeLessThanOrEqual(1);
+    }
   });
 });

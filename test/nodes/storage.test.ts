@@ -86,6 +86,33 @@ function suite(name: string, open: () => Promise<TestDb>): void {
         await db.dispose();
       }
     });
+
+    it('rescales δ stored in pico-units to femto-units, exactly, and back without shrinking a charge', async () => {
+      const db = await open();
+      try {
+        const migrator = db.orm.getMigrator();
+        const knex = knexOf(db.orm);
+        const dialect = dialectOf(db.orm);
+        await migrator.down(); // back to δ in pico-units
+        await knex.raw(`insert into "grant_member_ledger" ("member", "period", "rho_spent", "delta_spent") values ('m', '2025-06', 7, 1000001)`);
+        await knex.raw(`insert into "grant_node_ledger" ("period", "rho_spent", "delta_spent") values ('2025-06', 7, 3000000000000)`);
+        await knex.raw(`insert into "grant_charge" ("request_id", "jti", "member", "period", "rho", "delta", "at") values ('r', 'j', 'm', '2025-06', 7, 1, '2025-06-01T00:00:00Z')`);
+        await migrator.up();
+        const deltas = async () => [
+          ...(await queryRows<{ d: unknown }>(knex, dialect, 'select "delta_spent" as "d" from "grant_member_ledger"')),
+          ...(await queryRows<{ d: unknown }>(knex, dialect, 'select "delta_spent" as "d" from "grant_node_ledger"')),
+          ...(await queryRows<{ d: unknown }>(knex, dialect, 'select "delta" as "d" from "grant_charge"')),
+        ].map((r) => Number(r.d));
+        expect(await deltas()).toEqual([1_000_001_000, 3_000_000_000_000_000, 1000]);
+        const rho = await queryRows<{ r: unknown }>(knex, dialect, 'select "rho_spent" as "r" from "grant_member_ledger"');
+        expect(Number(rho[0]!.r)).toBe(7); // ρ keeps its unit
+        await knex.raw(`update "grant_charge" set "delta" = 1001`);
+        await migrator.down();
+        expect(await deltas()).toEqual([1_000_001, 3_000_000_000_000, 2]);
+      } finally {
+        await db.dispose();
+      }
+    });
   });
 }
 
