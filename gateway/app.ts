@@ -6,11 +6,11 @@
  * listens. `main.ts` is the CLI around it; tests drive a built gateway in-process or listen on port 0.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { Logger } from 'pino';
+import { listen } from '../runtime/http.js';
 import { ledgerPeriod } from '../schema/contract/index.js';
 import type { Entropy } from '../schema/privacy/index.js';
 import { AdmissionGate, type LedgerPort, type PolicyPort } from './admission/gate.js';
@@ -252,17 +252,7 @@ export async function buildGateway(options: CreateGatewayOptions = {}): Promise<
  * GraphQL endpoint's URL. Rejects with the listen error (e.g. EADDRINUSE).
  */
 export async function listenGateway(built: BuiltGateway, port = built.config.port, host = built.config.host): Promise<Gateway> {
-  const { server } = built;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const h = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return Object.assign(built, { url: `http://${h}:${address.port}/graphql` });
+  return Object.assign(built, { url: `${await listen(built.server, port, host)}/graphql` });
 }
 
 /** {@link buildGateway}, then {@link listenGateway}; closes what was built when listening fails. */

@@ -45,7 +45,7 @@ export const ERROR_CATALOG = {
   CONTRIBUTION_INVALID: { status: 502, summary: 'A node returned a contribution that violates the declared bounds or shape.' },
   NO_NODES: { status: 503, summary: 'No admitted node could contribute to the query.' },
   CONFIG_INVALID: { status: 500, summary: 'A configuration file is missing or malformed.' },
-  ENTITY_FETCH_REFUSED: { status: 400, summary: 'The nodes subgraph does not resolve entities; entity fetches are never scattered.' },
+  ENTITY_FETCH_REFUSED: { status: 400, summary: 'The analyst subgraph does not resolve entities; entity fetches are never scattered.' },
   INDICATORS_UNAVAILABLE: {
     status: 409,
     summary: 'A node cannot match indicator filters: it has no federation indicator key, or its stored indicators were hashed under another key.',
