@@ -19,14 +19,18 @@ async function main(): Promise<void> {
     return;
   }
   const logger = defaultLogger(id, o.logLevel);
-  let indicatorKey: string | undefined;
-  try {
-    indicatorKey = indicatorKeyFrom(o.indicatorKeyFile, process.env);
-  } catch (e) {
+  /** Logs why the node could not start (its catalog code when it has one) and sets exit code 1. */
+  const failed = (e: unknown): void => {
     if (isAccordError(e)) logger.fatal({ code: e.code, details: e.details }, e.message);
     else logger.fatal({ err: e }, 'node failed to start');
     logger.flush();
     process.exitCode = 1;
+  };
+  let indicatorKey: string | undefined;
+  try {
+    indicatorKey = indicatorKeyFrom(o.indicatorKeyFile, process.env);
+  } catch (e) {
+    failed(e);
     return;
   }
   const config: NodeConfig = {
@@ -55,10 +59,7 @@ async function main(): Promise<void> {
   try {
     node = await createNode(config);
   } catch (e) {
-    if (isAccordError(e)) logger.fatal({ code: e.code, details: e.details }, e.message);
-    else logger.fatal({ err: e }, 'node failed to start');
-    logger.flush();
-    process.exitCode = 1;
+    failed(e);
     return;
   }
   let stopping = false;

@@ -56,28 +56,13 @@ export interface AggregateArgs {
 /** The analyst questions (GraphQL root fields of the analyst surface). */
 export type QuestionKind = 'crossBorderPattern' | 'trend' | 'topK' | 'exploitVintages' | 'sectorImpact' | 'indicatorPrevalence';
 
-/** Canonical filter: absent lists mean "no restriction"; present lists are sorted and unique. */
-export interface AggregateFilter {
-  countries?: string[];
-  regions?: string[];
-  subregions?: string[];
-  sectors?: string[];
-  /** CVE ids (upper case). */
-  exploits?: string[];
-  /** Tool / malware family names as given (trimmed). */
-  tools?: string[];
-  /** Actor names as given (trimmed). */
-  actors?: string[];
-  /** Indicator keyed hashes. */
-  indicators?: string[];
-  from?: string;
-  to?: string;
-  /**
-   * TLP levels counted (sorted): the analyst's tlp filter intersected with the member's TLP
-   * ceiling. Absent: every level nodes contribute.
-   */
-  tlp?: string[];
-}
+/**
+ * Canonical filter, in the contribution protocol's shape: absent lists mean "no restriction";
+ * present lists are sorted and unique; CVE ids upper case; tool and actor names trimmed;
+ * `indicators` are keyed hashes; `tlp` is the analyst's tlp filter intersected with the member's
+ * TLP ceiling (absent: every level nodes contribute).
+ */
+export type AggregateFilter = ContributionFilter;
 
 export interface AggregateQuery {
   question: QuestionKind;
