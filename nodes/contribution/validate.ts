@@ -9,12 +9,9 @@ import { validateBounds as coreValidateBounds } from '../../schema/privacy/index
 import { isIsoDate } from '../../schema/contract/calendar.js';
 import { isIndicatorHash } from '../../schema/contract/indicator.js';
 
-/** At most this many group-by dimensions. */
-export const MAX_DIMENSIONS = 4;
-/** At most this many values in one filter list. */
-export const MAX_FILTER_VALUES = 1000;
-/** At most this many indicator hashes in `filter.indicators`. */
-export const MAX_INDICATORS = 100;
+import { MAX_DIMENSIONS, MAX_FILTER_VALUES, MAX_INDICATORS } from '../../schema/contract/limits.js';
+
+export { MAX_DIMENSIONS, MAX_FILTER_VALUES, MAX_INDICATORS };
 /** Largest |clamp bound| / 2^k, so that per-row grid units and their sums stay exact integers. */
 export const MAX_GRID_UNITS_PER_ROW = 2 ** 32;
 

@@ -4,3 +4,4 @@ export * from './dataset.js';
 export * from './calendar.js';
 export * from './grant.js';
 export * from './indicator.js';
+export * from './limits.js';
