@@ -121,7 +121,7 @@ export async function buildGateway(options: CreateGatewayOptions = {}): Promise<
 
   const client = new NodeClient({ maxResponseBytes: config.maxNodeResponseBytes });
   try {
-    const registry = new NodeRegistry(config.nodes, { client, timeoutMs: config.nodeTimeoutMs, logger });
+    const registry = new NodeRegistry(config.nodes, { client, timeoutMs: config.nodeTimeoutMs, logger, circuitCooldownMs: config.circuitCooldownMs });
     if (!options.scatter) {
       // SDL admission is the HTTP scatter's; an injected scatter decides which nodes it reaches.
       await registry.refresh();
@@ -135,6 +135,7 @@ export async function buildGateway(options: CreateGatewayOptions = {}): Promise<
       nodeInfo: (id) => nodeInfo.get(id) ?? { id, kind: 'unknown' },
       logger,
       now,
+      maxRequestRho: config.maxRequestRho,
     });
     const headersFor = grantHeaders(signer, now);
     const reloadPolicies = (): ReloadResult => {

@@ -6,7 +6,7 @@
  * starts; such options hold null until given.
  */
 import { Command, Option } from 'commander';
-import { DEFAULT_CONFIG, QUORUM_MODES, defaultAccess } from './config.js';
+import { DEFAULT_CONFIG, QUORUM_MODES, REQUEST_RHO_QUESTIONS, defaultAccess } from './config.js';
 import { DEFAULT_BUDGETS } from './ledger/budgets.js';
 
 const { privacy } = DEFAULT_CONFIG;
@@ -32,6 +32,8 @@ export function gatewayProgram(): Command {
     .addOption(option('--max-partitions <n>', 'L0 contribution bound per organisation').default(privacy.maxPartitions))
     .addOption(option('--max-per-partition <n>', 'L∞ contribution bound per organisation and cell (ORGANISATIONS uses 1)').default(privacy.maxPerPartition))
     .addOption(option('--refresh-ms <ms>', 'node SDL re-check interval (0 = off)').default(DEFAULT_CONFIG.refreshIntervalMs))
+    .addOption(option('--circuit-cooldown-ms <ms>', 'first cooldown of a failed node before it is probed again (doubles per failure, up to 60 s)', 'ACCORD_CIRCUIT_COOLDOWN_MS').default(DEFAULT_CONFIG.circuitCooldownMs))
+    .addOption(option('--max-request-rho <rho>', 'largest ρ one request may reserve over all its questions', 'ACCORD_MAX_REQUEST_RHO').default(null, `${REQUEST_RHO_QUESTIONS} × --rho`))
     .addOption(option('--log-level <level>', 'pino level', 'ACCORD_LOG_LEVEL').default(DEFAULT_CONFIG.logLevel))
     .addOption(option('--data-dir <dir>', 'folder of the embedded defaults (keys, database, members, policies)', 'ACCORD_DATA_DIR').default('./data'))
     .addOption(option('--members <file>', 'members file', 'ACCORD_MEMBERS_FILE').default(null, '<data-dir>/members.json'))

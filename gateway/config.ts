@@ -97,6 +97,17 @@ export interface GatewayConfig {
   maxCells: number;
   /** Re-check every node's SDL this often (ms); 0 disables the periodic refresh. */
   refreshIntervalMs: number;
+  /**
+   * First cooldown of a node's open circuit after a failed contact, ms (it doubles per consecutive
+   * failure, up to a minute); while open the node is excluded before anything is reserved.
+   */
+  circuitCooldownMs: number;
+  /**
+   * Largest ρ one request may reserve over all its questions (aliases included); a request whose
+   * fresh questions cost more is refused whole with REQUEST_CHARGE_EXCEEDED, nothing reserved.
+   * Default: {@link REQUEST_RHO_QUESTIONS} questions at the deployment's ρ.
+   */
+  maxRequestRho: number;
   /** Largest accepted node response body, in bytes. */
   maxNodeResponseBytes: number;
   /** pino level for the gateway log (stderr). */
@@ -128,7 +139,10 @@ export function defaultAccess(dataDir = './data'): AccessConfig {
   };
 }
 
-export const DEFAULT_CONFIG: Readonly<Omit<GatewayConfig, 'nodes' | 'access'>> = Object.freeze({
+/** How many fresh questions one request may reserve by default (the per-request cap is this many times ρ). */
+export const REQUEST_RHO_QUESTIONS = 10;
+
+export const DEFAULT_CONFIG: Readonly<Omit<GatewayConfig, 'nodes' | 'access' | 'maxRequestRho'>> = Object.freeze({
   port: 4000,
   host: '127.0.0.1',
   privacy: Object.freeze({ rho: 0.05, delta: 1e-6, maxPartitions: 4, maxPerPartition: 2, multiplicity: 1 }),
@@ -136,6 +150,7 @@ export const DEFAULT_CONFIG: Readonly<Omit<GatewayConfig, 'nodes' | 'access'>> =
   nodeTimeoutMs: 10_000,
   maxCells: 5_000,
   refreshIntervalMs: 60_000,
+  circuitCooldownMs: 5_000,
   maxNodeResponseBytes: 8 * 1024 * 1024,
   logLevel: 'info',
 });
@@ -239,6 +254,7 @@ export function resolveConfig(input: GatewayConfigInput = {}): GatewayConfig {
     nodes,
     privacy,
     access,
+    maxRequestRho: input.maxRequestRho ?? REQUEST_RHO_QUESTIONS * privacy.rho,
   } as GatewayConfig;
   positiveInt('port', cfg.port, 0);
   if (cfg.port > 65535) invalid('port must be ≤ 65535.');
@@ -247,6 +263,10 @@ export function resolveConfig(input: GatewayConfigInput = {}): GatewayConfig {
   positiveInt('maxCells', cfg.maxCells);
   if (cfg.indicatorKey !== undefined && (typeof cfg.indicatorKey !== 'string' || cfg.indicatorKey.length < 16)) invalid('The indicator key must be at least 16 characters.');
   positiveInt('refreshIntervalMs', cfg.refreshIntervalMs, 0);
+  positiveInt('circuitCooldownMs', cfg.circuitCooldownMs, 0);
+  if (typeof cfg.maxRequestRho !== 'number' || !Number.isFinite(cfg.maxRequestRho) || cfg.maxRequestRho < cfg.privacy.rho) {
+    invalid('maxRequestRho must be a number at least the ρ of one question.');
+  }
   positiveInt('maxNodeResponseBytes', cfg.maxNodeResponseBytes, 1024);
   return cfg;
 }

@@ -38,6 +38,8 @@ async function main(): Promise<void> {
     nodeTimeoutMs: num(o.nodeTimeoutMs),
     maxCells: num(o.maxCells),
     refreshIntervalMs: num(o.refreshMs),
+    circuitCooldownMs: num(o.circuitCooldownMs),
+    maxRequestRho: num(o.maxRequestRho),
     logLevel: text(o.logLevel),
     privacy: given({ rho: num(o.rho), delta: num(o.delta), maxPartitions: num(o.maxPartitions), maxPerPartition: num(o.maxPerPartition) }),
     logger,

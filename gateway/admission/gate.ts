@@ -19,11 +19,12 @@ import { AccordError } from '../../schema/errors.js';
 import type { Logger } from 'pino';
 import type { AggregateAnswer, PolicyExclusion } from '../aggregate/answer-types.js';
 import type { AggregatePlan } from '../aggregate/plan.js';
-import type { Admission, AdmissionPort } from '../aggregate/ports.js';
+import type { Admission, AdmissionInput, AdmissionPort, Scatter } from '../aggregate/ports.js';
+import type { GatewayContext } from '../context.js';
 import type { GrantContext } from '../grants/grant.js';
 import { budgetView } from '../ledger/budget-view.js';
 import { answerCacheKey, type NodeBudgetUnits, type ReservationResult, type ReserveRequest, type StoredAnswer } from '../ledger/ledger.js';
-import { chargeUnits, fromUnits } from '../ledger/units.js';
+import { chargeUnits, fromUnits, type Units } from '../ledger/units.js';
 import { tlpLevelsUpTo, type Member } from '../members.js';
 import type { NodeDecision, PolicyContext, PolicyNode } from '../policy/engine.js';
 import { policyContext } from './policy-context.js';
@@ -35,7 +36,8 @@ export interface PolicyPort {
 
 /** The ledger operations admission needs (the durable Ledger in production). */
 export interface LedgerPort {
-  reserve(req: ReserveRequest): Promise<ReservationResult>;
+  /** Reserves every request's charge in one transaction, all or nothing (BUDGET_EXHAUSTED otherwise). */
+  reserveAll(reqs: readonly ReserveRequest[]): Promise<ReservationResult[]>;
   cached(cacheKey: string): Promise<StoredAnswer | null>;
   answered(reservationId: string, entry: { cacheKey: string; queryId: string; period: string; nodes: readonly string[]; answer: string }): Promise<void>;
   failed(reservationId: string): Promise<void>;
@@ -50,9 +52,25 @@ export interface AdmissionGateOptions {
   logger: Logger;
   /** Current time (the ledger period derives from it). */
   now?: () => Date;
+  /** Largest ρ one request may reserve over all its fresh questions. */
+  maxRequestRho: number;
 }
 
 type CachedAnswer = Omit<AggregateAnswer, 'cached' | 'remainingBudget'>;
+
+/** One question of a request once planned and decided. */
+interface Question {
+  plan: AggregatePlan;
+  /** Nodes the policy allows, in order: the nodes the question is put to (and its cache key's). */
+  allowed: string[];
+  /** Those of `allowed` not known to be down: sent the request and charged. */
+  nodes: string[];
+  excluded: PolicyExclusion[];
+  cacheKey: string;
+}
+
+/** Settles the in-flight entry of a question with its stored answer, or null when there is none. */
+type Land = (answer: CachedAnswer | null) => void;
 
 export class AdmissionGate implements AdmissionPort {
   private readonly inflight = new Map<string, Promise<CachedAnswer | null>>();
@@ -62,85 +80,149 @@ export class AdmissionGate implements AdmissionPort {
     this.now = options.now ?? (() => new Date());
   }
 
-  async admit(input: Parameters<AdmissionPort['admit']>[0]): Promise<Admission> {
-    const principal = input.caller?.principal;
+  async admitAll(inputs: readonly AdmissionInput[], caller: GatewayContext | undefined, availability: Scatter['availability']): Promise<Admission[]> {
+    const principal = caller?.principal;
     if (!principal) throw new AccordError('UNAUTHENTICATED', 'Send a member token: "Authorization: Bearer <JWT>".');
     const { member } = principal;
     const tlp = tlpLevelsUpTo(member.tlpCeiling);
-    const plan = input.plan(member.tlpCeiling === 'AMBER' ? {} : { tlp });
 
-    // 1. access policy, before anything is reserved
-    const decisions = this.options.policy().decide(member, input.candidates.map(this.options.nodeInfo), policyContext(plan, tlp, input.explicit));
-    const denied = decisions.filter((d) => !d.allowed);
-    const allowed = decisions.filter((d) => d.allowed).map((d) => d.node);
-    if (allowed.length === 0 || (input.explicit && denied.length > 0)) throw policyDenied(denied, input.explicit);
-    const excluded: PolicyExclusion[] = denied.map((d) => ({ node: d.node, reason: d.reason!, rules: d.rules }));
+    // 1. plan and decide every question before anything else: one refusal refuses the request
+    const decided = inputs.map((input) => {
+      const plan = input.plan(member.tlpCeiling === 'AMBER' ? {} : { tlp });
+      const decisions = this.options.policy().decide(member, input.candidates.map(this.options.nodeInfo), policyContext(plan, tlp, input.explicit));
+      const denied = decisions.filter((d) => !d.allowed);
+      const allowed = decisions.filter((d) => d.allowed).map((d) => d.node);
+      if (allowed.length === 0 || (input.explicit && denied.length > 0)) throw policyDenied(denied, input.explicit);
+      const excluded: PolicyExclusion[] = denied.map((d) => ({ node: d.node, reason: d.reason!, rules: d.rules }));
+      return { plan, allowed, excluded };
+    });
 
-    // 2. answer cache (and identical queries in flight)
+    // 2. nodes known to be down are left out before anything is reserved
+    const down = new Set((await availability([...new Set(decided.flatMap((d) => d.allowed))])).down);
     const period = ledgerPeriod(this.now());
-    const cacheKey = answerCacheKey(plan.queryId, allowed, period);
-    const reusable = (a: CachedAnswer | null): a is CachedAnswer => a !== null && (plan.query.quorum === 'BEST_EFFORT' || a.coverage.complete);
-    /** Waits for identical queries in flight; the first reusable answer, or null once none is in flight. */
-    const awaitFlights = async (): Promise<CachedAnswer | null> => {
-      for (let p = this.inflight.get(cacheKey); p; p = this.inflight.get(cacheKey)) {
-        const a = await p.catch(() => null);
-        if (reusable(a)) return a;
-        if (this.inflight.get(cacheKey) === p) break;
+    const questions: Question[] = decided.map((d) => {
+      const missing = d.allowed.filter((n) => down.has(n)).map((node) => ({ node, reason: 'UNREACHABLE' }));
+      if (missing.length > 0 && d.plan.query.quorum === 'STRICT') {
+        throw new AccordError(
+          'NODE_UNAVAILABLE',
+          'A node this strict-quorum question needs is known to be down, so nothing was asked or charged; retry later or with quorum BEST_EFFORT.',
+          { missing },
+        );
       }
-      return null;
-    };
-    for (let checkedStore = false; ; ) {
-      const flown = await awaitFlights();
-      if (flown) return this.cachedAnswer(flown, member, allowed, period, excluded, plan);
-      if (!checkedStore) {
-        checkedStore = true;
-        const stored = await this.options.ledger.cached(cacheKey);
-        const fromStore = stored ? (JSON.parse(stored.answer) as CachedAnswer) : null;
-        if (reusable(fromStore)) return this.cachedAnswer(fromStore, member, allowed, period, excluded, plan);
-        continue;
+      const nodes = d.allowed.filter((n) => !down.has(n));
+      if (nodes.length === 0) throw new AccordError('NO_NODES', 'Every node this question may ask is known to be down; nothing was asked or charged. Retry later.', { missing });
+      return { ...d, nodes, cacheKey: answerCacheKey(d.plan.queryId, d.allowed, period) };
+    });
+
+    // 3. identical questions in this request are answered once; the others go to the answer cache
+    const admissions: Admission[] = new Array(questions.length);
+    const first = new Map<string, number>();
+    let pending: number[] = [];
+    questions.forEach((q, i) => {
+      const key = `${q.cacheKey}|${q.plan.query.quorum}`;
+      const same = first.get(key);
+      if (same !== undefined) admissions[i] = { kind: 'same', as: same };
+      else {
+        first.set(key, i);
+        pending.push(i);
       }
-      if (!this.inflight.has(cacheKey)) break; // checked in the same tick as the registration below
+    });
+    const lands = new Map<number, Land>();
+    for (let checkStore = true; pending.length > 0; checkStore = false) {
+      const hits = await Promise.all(pending.map((i) => this.lookup(questions[i]!, checkStore)));
+      pending.forEach((i, k) => {
+        if (hits[k]) admissions[i] = this.cachedAnswer(hits[k]!, member, questions[i]!, period);
+      });
+      pending = pending.filter((_, k) => !hits[k]);
+      // checked in the same tick as the registration: a question now in flight elsewhere waits for it
+      if (pending.some((i) => this.inflight.has(questions[i]!.cacheKey))) continue;
+      for (const i of pending) lands.set(i, this.fly(questions[i]!.cacheKey));
+      break;
     }
 
-    // 3. reserve on every ledger touched, committed before any request leaves
-    const charge = chargeUnits(plan.zcdp);
-    let settle!: (a: CachedAnswer | null) => void;
+    // 4. one reservation for every fresh question, under the per-request cap, committed before any request leaves
+    const fresh = [...lands.keys()];
+    if (fresh.length === 0) return admissions;
+    const charges = fresh.map((i) => chargeUnits(questions[i]!.plan.zcdp));
+    let reservations: ReservationResult[];
+    try {
+      const total = fromUnits(charges.reduce((t, c) => ({ rho: t.rho + c.rho, delta: t.delta + c.delta }), { rho: 0, delta: 0 }));
+      if (total.rho > this.options.maxRequestRho) {
+        throw new AccordError(
+          'REQUEST_CHARGE_EXCEEDED',
+          'The fresh questions of this request would reserve more than one request may (details: questions, charge, cap); nothing was reserved. Ask fewer questions per request.',
+          { questions: fresh.length, charge: total, cap: { rho: this.options.maxRequestRho } },
+        );
+      }
+      reservations = await this.options.ledger.reserveAll(
+        fresh.map((i, k) => {
+          const q = questions[i]!;
+          return { member: member.id, nodes: q.nodes, charge: charges[k]!, period, queryId: q.plan.queryId, cacheKey: q.cacheKey };
+        }),
+      );
+    } catch (e) {
+      for (const land of lands.values()) land(null);
+      throw e;
+    }
+    fresh.forEach((i, k) => {
+      admissions[i] = this.freshAdmission(questions[i]!, member, period, charges[k]!, reservations[k]!, lands.get(i)!);
+    });
+    return admissions;
+  }
+
+  /**
+   * The answer an identical question already has: one in flight (awaited), else — when `checkStore`
+   * — the stored one; null when there is none this question may reuse (a STRICT question takes a
+   * complete answer only).
+   */
+  private async lookup(q: Question, checkStore: boolean): Promise<CachedAnswer | null> {
+    const reusable = (a: CachedAnswer | null): a is CachedAnswer => a !== null && (q.plan.query.quorum === 'BEST_EFFORT' || a.coverage.complete);
+    for (let p = this.inflight.get(q.cacheKey); p; p = this.inflight.get(q.cacheKey)) {
+      const a = await p.catch(() => null);
+      if (reusable(a)) return a;
+      if (this.inflight.get(q.cacheKey) === p) break;
+    }
+    if (!checkStore) return null;
+    const stored = await this.options.ledger.cached(q.cacheKey);
+    const fromStore = stored ? (JSON.parse(stored.answer) as CachedAnswer) : null;
+    return reusable(fromStore) ? fromStore : null;
+  }
+
+  /** Registers a question in flight; returns how to settle it. */
+  private fly(cacheKey: string): Land {
+    let settle!: Land;
     const flight = new Promise<CachedAnswer | null>((res) => (settle = res));
     this.inflight.set(cacheKey, flight);
-    const done = (a: CachedAnswer | null) => {
+    return (a) => {
       settle(a);
       if (this.inflight.get(cacheKey) === flight) this.inflight.delete(cacheKey);
     };
-    let reservation: ReservationResult;
-    try {
-      reservation = await this.options.ledger.reserve({ member: member.id, nodes: allowed, charge, period, queryId: plan.queryId, cacheKey });
-    } catch (e) {
-      done(null);
-      throw e;
-    }
+  }
+
+  private freshAdmission(q: Question, member: Member, period: string, charge: Units, reservation: ReservationResult, land: Land): Admission {
     const charged = fromUnits(charge);
     const grant: GrantContext = { member: member.id, groups: member.groups, rho: charged.rho, delta: charged.delta, period, reservationId: reservation.reservationId };
-    const ledger = this.options.ledger;
-    const logger = this.options.logger;
+    const { ledger, logger } = this.options;
     return {
       kind: 'fresh',
-      plan,
-      nodes: allowed,
+      plan: q.plan,
+      asked: q.allowed,
+      nodes: q.nodes,
       grant,
       answered: async (answer) => {
         const { cached: _c, remainingBudget: _r, ...rest } = answer;
         const storedAnswer: CachedAnswer = { ...rest, coverage: { ...rest.coverage, excluded: [] } };
         try {
-          await ledger.answered(reservation.reservationId, { cacheKey, queryId: plan.queryId, period, nodes: allowed, answer: JSON.stringify(storedAnswer) });
-          done(storedAnswer);
+          await ledger.answered(reservation.reservationId, { cacheKey: q.cacheKey, queryId: q.plan.queryId, period, nodes: q.allowed, answer: JSON.stringify(storedAnswer) });
+          land(storedAnswer);
         } catch (e) {
-          done(null);
+          land(null);
           logger.error({ err: e, reservation: reservation.reservationId }, 'could not store an answer; it is released uncached');
         }
-        return { ...answer, coverage: { ...answer.coverage, excluded }, cached: false, remainingBudget: reservation.budgets.map(budgetView) };
+        return { ...answer, coverage: { ...answer.coverage, excluded: q.excluded }, cached: false, remainingBudget: reservation.budgets.map(budgetView) };
       },
       failed: async (error) => {
-        done(null);
+        land(null);
         try {
           await ledger.failed(reservation.reservationId);
         } catch (e) {
@@ -150,16 +232,16 @@ export class AdmissionGate implements AdmissionPort {
     };
   }
 
-  private cachedAnswer(a: CachedAnswer, member: Member, nodes: string[], period: string, excluded: PolicyExclusion[], plan: AggregatePlan): Admission {
+  private cachedAnswer(a: CachedAnswer, member: Member, q: Question, period: string): Admission {
     const ledger = this.options.ledger;
-    this.options.logger.debug({ event: 'answer-cached', queryId: plan.queryId, member: member.id }, 'answer served from the cache');
+    this.options.logger.debug({ event: 'answer-cached', queryId: q.plan.queryId, member: member.id }, 'answer served from the cache');
     return {
       kind: 'cached',
       answer: {
         ...a,
-        coverage: { ...a.coverage, excluded },
+        coverage: { ...a.coverage, excluded: q.excluded },
         cached: true,
-        remainingBudget: async () => (await ledger.budgetsOf(member.id, nodes, period)).map(budgetView),
+        remainingBudget: async () => (await ledger.budgetsOf(member.id, q.allowed, period)).map(budgetView),
       },
     };
   }

@@ -17,11 +17,10 @@
  */
 import { AccordError } from '../../schema/errors.js';
 import type { GatewayContext } from '../context.js';
-import type { GrantContext } from '../grants/grant.js';
 import type { AggregateAnswer } from './answer-types.js';
 import { gatherAggregate, type GatherDeps } from './gather.js';
-import { planAggregate, type AggregatePlan, type PlanDeps } from './plan.js';
-import type { Admission, AdmissionPort, Scatter } from './ports.js';
+import { planAggregate, type PlanDeps } from './plan.js';
+import type { Admission, AdmissionInput, AdmissionPort, NodeOutcome, Scatter } from './ports.js';
 import { canonicalNodes, type AggregateArgs } from './query.js';
 
 /** Everything one answer needs: planning and gathering parameters, the transport and admission. */
@@ -31,47 +30,76 @@ export interface AggregateDeps extends PlanDeps, GatherDeps {
   gate?: AdmissionPort;
 }
 
+/** A fresh question, ready to scatter. */
+type Fresh = Extract<Admission, { kind: 'fresh' }>;
+
 /**
- * Plans, admits (through the gate, when there is one), scatters and gathers. Without a gate every
- * admitted node is asked. Throws what {@link planAggregate}, the gate and {@link gatherAggregate}
- * throw, plus NO_NODES when no node is admitted and NODE_UNKNOWN for a named node that is not
- * admitted (nothing is sent then).
+ * Admits every question of one request together, then starts answering them. Resolves (once
+ * admission is done) to one answer promise per question, in order; rejects — with nothing
+ * reserved and nothing sent — when any question is refused: what {@link planAggregate} and the
+ * gate throw, NO_NODES when no node is admitted, NODE_UNKNOWN for a named node that is not
+ * admitted. A question's own promise rejects with what {@link gatherAggregate} throws (its charge
+ * stays spent). Without a gate every admitted node that is not known to be down is asked and
+ * nothing is charged or cached (tools, benchmarks).
  */
-export async function answerAggregate(args: AggregateArgs, deps: AggregateDeps, caller?: GatewayContext): Promise<AggregateAnswer> {
+export async function answerAll(questions: readonly AggregateArgs[], deps: AggregateDeps, caller?: GatewayContext): Promise<Array<Promise<AggregateAnswer>>> {
   const admitted = deps.scatter.admittedNodes();
-  const named = canonicalNodes(args.nodes, admitted);
-  const candidates = named ?? admitted;
-  if (candidates.length === 0) throw new AccordError('NO_NODES', 'No node is admitted to the federation; ask platform staff to register or fix a node.');
-  let plan: AggregatePlan;
-  let asked: string[];
-  let grant: GrantContext | undefined;
-  let admission: Extract<Admission, { kind: 'fresh' }> | undefined;
-  if (deps.gate) {
-    const a = await deps.gate.admit({ args, candidates, explicit: named !== undefined, caller, plan: (o) => planAggregate(args, deps, o) });
-    if (a.kind === 'cached') return a.answer;
-    admission = a;
-    ({ plan, nodes: asked, grant } = a);
-  } else {
-    plan = planAggregate(args, deps);
-    asked = [...candidates];
+  const inputs: AdmissionInput[] = questions.map((args) => {
+    const named = canonicalNodes(args.nodes, admitted);
+    const candidates = named ?? admitted;
+    if (candidates.length === 0) throw new AccordError('NO_NODES', 'No node is admitted to the federation; ask platform staff to register or fix a node.');
+    return { args, candidates, explicit: named !== undefined, plan: (o) => planAggregate(args, deps, o) };
+  });
+  const availability = (nodes: readonly string[]) => deps.scatter.availability(nodes);
+  const admissions = deps.gate ? await deps.gate.admitAll(inputs, caller, availability) : await Promise.all(inputs.map((input) => ungated(input, availability)));
+  const answers: Array<Promise<AggregateAnswer>> = [];
+  for (const a of admissions) {
+    if (a.kind === 'cached') answers.push(Promise.resolve(a.answer));
+    else if (a.kind === 'same') answers.push(answers[a.as]!.then((answer) => ({ ...answer, cached: true })));
+    else answers.push(run(a, deps));
   }
+  for (const p of answers) p.catch(() => undefined); // each is awaited by its field; none may go unhandled meanwhile
+  return answers;
+}
+
+/** One question alone: {@link answerAll} of one. */
+export async function answerAggregate(args: AggregateArgs, deps: AggregateDeps, caller?: GatewayContext): Promise<AggregateAnswer> {
+  return (await answerAll([args], deps, caller))[0]!;
+}
+
+/** A question admitted without a gate: planned, nodes known to be down left out, nothing charged. */
+async function ungated(input: AdmissionInput, availability: Scatter['availability']): Promise<Fresh> {
+  const plan = input.plan({});
+  const asked = [...input.candidates];
+  const { up, down } = await availability(asked);
+  if (down.length > 0 && plan.query.quorum === 'STRICT') {
+    throw new AccordError('NODE_UNAVAILABLE', 'A node this strict-quorum question needs is known to be down; nothing was asked.', { missing: down.map((node) => ({ node, reason: 'UNREACHABLE' })) });
+  }
+  if (up.length === 0) throw new AccordError('NO_NODES', 'Every node this question may ask is known to be down; nothing was asked.');
+  return { kind: 'fresh', plan, asked, nodes: up, grant: undefined, answered: async (answer) => answer, failed: async () => undefined };
+}
+
+/** Scatters a fresh question to its nodes and gathers; nodes left out as down are missing (UNREACHABLE). */
+async function run(a: Fresh, deps: AggregateDeps): Promise<AggregateAnswer> {
+  const { plan } = a;
   const started = performance.now();
   let answer: AggregateAnswer;
   try {
-    const outcomes = await deps.scatter.scatter(asked, plan.request, grant);
-    answer = gatherAggregate(plan, asked, outcomes, deps);
+    const sent = new Map((await deps.scatter.scatter(a.nodes, plan.request, a.grant)).map((o) => [o.node, o]));
+    const outcomes: NodeOutcome[] = a.asked.map((node) => sent.get(node) ?? { node, ok: false, reason: 'UNREACHABLE' });
+    answer = gatherAggregate(plan, a.asked, outcomes, deps);
   } catch (e) {
-    if (admission) await admission.failed(e);
+    await a.failed(e);
     throw e;
   }
-  if (admission) answer = await admission.answered(answer);
+  answer = await a.answered(answer);
   deps.logger.info(
     {
       event: 'answer',
       question: plan.query.question,
       queryId: plan.queryId,
       quorum: plan.query.quorum,
-      asked: asked.length,
+      asked: a.asked.length,
       answered: answer.coverage.answered.length,
       cells: answer.cells.length,
       rho: plan.charge.rho,

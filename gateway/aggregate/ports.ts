@@ -6,6 +6,9 @@
 import type { ContributionRequest } from '../../schema/contract/index.js';
 import type { GatewayContext } from '../context.js';
 import type { GrantContext } from '../grants/grant.js';
+import type { Availability } from '../registry/registry.js';
+
+export type { Availability };
 import type { AggregateAnswer, MissingReason } from './answer-types.js';
 import type { AggregatePlan, PlanOptions } from './plan.js';
 import type { AggregateArgs } from './query.js';
@@ -20,6 +23,12 @@ export interface Scatter {
   /** Ids of the nodes admitted to the federation now, in registry order: the nodes a query may ask. */
   admittedNodes(): string[];
   /**
+   * Splits `nodes` into those that may be asked now and those known to be down (a circuit
+   * breaker: availability depends on the node, not on any organisation's data). May probe a node
+   * whose cooldown has passed, at no charge. Never rejects.
+   */
+  availability(nodes: readonly string[]): Promise<Availability>;
+  /**
    * Sends `request` to each of `nodes` in parallel, each with its own grant signed from `grant`
    * (absent only where no admission runs: tools and benchmarks); resolves one outcome per node,
    * in order. Never rejects for a node's failure; rejects with an AccordError when a grant cannot
@@ -28,16 +37,31 @@ export interface Scatter {
   scatter(nodes: readonly string[], request: ContributionRequest, grant: GrantContext | undefined): Promise<NodeOutcome[]>;
 }
 
-/** What the gate decided for one query. */
+/** One question of a request, ready for admission. */
+export interface AdmissionInput {
+  args: AggregateArgs;
+  /** Nodes the question may ask: the ones it names, or every admitted node. */
+  candidates: readonly string[];
+  /** True when the question named its nodes. */
+  explicit: boolean;
+  /** Plans the question for the caller (member-specific options such as the TLP ceiling). */
+  plan(options: PlanOptions): AggregatePlan;
+}
+
+/** What admission decided for one question of a request. */
 export type Admission =
   | { kind: 'cached'; answer: AggregateAnswer }
+  /** The same question as the request's question number `as`: answered once, at one charge. */
+  | { kind: 'same'; as: number }
   | {
       kind: 'fresh';
       plan: AggregatePlan;
-      /** Nodes to ask (already charged). */
+      /** The nodes the question was put to, in order (coverage.asked). */
+      asked: string[];
+      /** Those of `asked` that are sent the request, each charged; the others are known to be down. */
       nodes: string[];
-      /** What every node's grant is signed from: the member, the charge, the reservation. */
-      grant: GrantContext;
+      /** What every node's grant is signed from (absent without admission: tools, benchmarks). */
+      grant: GrantContext | undefined;
       /** Records the gathered answer (cache, reservation) and returns what to release. */
       answered(answer: AggregateAnswer): Promise<AggregateAnswer>;
       /** Records that gathering failed after the scatter (the charge stays spent). */
@@ -45,20 +69,14 @@ export type Admission =
     };
 
 /**
- * Admission between plan and scatter: authentication is done; the gate plans for the member,
- * applies the access policy, serves the answer cache and reserves the budget. Throws AccordError:
- * POLICY_DENIED, BUDGET_EXHAUSTED, UNAUTHENTICATED, or what planning throws.
+ * Admission between plan and scatter, for every question of one request together: authentication
+ * is done; the gate plans each question for the member, applies the access policy, leaves out nodes
+ * known to be down, serves the answer cache, and reserves the charges of all fresh questions in one
+ * all-or-nothing reservation under the per-request cap. Nothing is reserved unless every question
+ * is admitted. Throws AccordError: UNAUTHENTICATED, what planning throws (INVALID_QUERY …),
+ * POLICY_DENIED, NODE_UNAVAILABLE (a STRICT question needs a node known to be down), NO_NODES,
+ * REQUEST_CHARGE_EXCEEDED, BUDGET_EXHAUSTED.
  */
 export interface AdmissionPort {
-  admit(input: {
-    args: AggregateArgs;
-    /** Nodes the query may ask: the ones it names, or every admitted node. */
-    candidates: readonly string[];
-    /** True when the query named its nodes. */
-    explicit: boolean;
-    /** The incoming request (its authenticated caller); absent: refused with UNAUTHENTICATED. */
-    caller: GatewayContext | undefined;
-    plan(options: PlanOptions): AggregatePlan;
-  }): Promise<Admission>;
+  admitAll(inputs: readonly AdmissionInput[], caller: GatewayContext | undefined, availability: Scatter['availability']): Promise<Admission[]>;
 }
-

@@ -26,9 +26,9 @@ import {
   type ValidationRule,
 } from 'graphql';
 import type { Logger } from 'pino';
-import { catalogError, executionError, internalError } from '../../runtime/graphql-errors.js';
+import { asAccordError, catalogError, executionError, internalError } from '../../runtime/graphql-errors.js';
 import type { GatewayContext } from '../context.js';
-import type { AnalystExecutionContext } from './subgraphs/analyst.js';
+import type { Analyst, AnalystExecutionContext } from './subgraphs/analyst.js';
 
 export { catalogError };
 
@@ -60,8 +60,8 @@ export const NoEntitiesRule: ValidationRule = (context) => ({
 const RULES: readonly ValidationRule[] = [...specifiedRules, NoEntitiesRule];
 
 export interface FanoutDataSourceOptions {
-  /** The executable analyst schema (see buildAnalystSchema). */
-  schema: GraphQLSchema;
+  /** The analyst surface: its executable schema and the admission of an operation's questions (see buildAnalyst). */
+  analyst: Analyst;
   logger: Logger;
 }
 
@@ -86,7 +86,7 @@ export class FanoutDataSource implements GraphQLDataSource<GatewayContext> {
     }
     let errors = this.validated.get(document);
     if (!errors) {
-      errors = validate(this.options.schema, document, RULES);
+      errors = validate(this.options.analyst.schema, document, RULES);
       this.validated.set(document, errors);
     }
     if (request.variables && 'representations' in request.variables) errors = [...errors, new GraphQLError('', { extensions: { code: ENTITY_FETCH } })];
@@ -98,10 +98,18 @@ export class FanoutDataSource implements GraphQLDataSource<GatewayContext> {
     }
     if (errors.length > 0) return { errors: errors.map((e) => catalogError('INVALID_QUERY', e.message)) };
 
-    const contextValue: AnalystExecutionContext = incoming ? { caller: incoming.context } : {};
+    let contextValue: AnalystExecutionContext = {};
+    try {
+      // every question of the operation is admitted together before any is executed: one refusal
+      // refuses the whole operation, with nothing reserved and nothing sent
+      if (incoming) contextValue = await this.options.analyst.admit(document, request, incoming.context);
+    } catch (e) {
+      const accord = asAccordError(e);
+      return { errors: [accord && accord.code !== 'INTERNAL' ? catalogError(accord.code, accord.message, accord.details) : this.internal(e)] };
+    }
     try {
       const result = await execute({
-        schema: this.options.schema,
+        schema: this.options.analyst.schema,
         document,
         variableValues: request.variables,
         operationName: request.operationName,

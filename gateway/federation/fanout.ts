@@ -32,7 +32,7 @@ export async function createFanout(options: GatewayConfigInput & { logger?: Logg
   const config = resolveConfig(options);
   const logger = options.logger ?? createLogger(config.logLevel);
   const client = new NodeClient({ maxResponseBytes: config.maxNodeResponseBytes });
-  const registry = new NodeRegistry(config.nodes, { client, timeoutMs: config.nodeTimeoutMs, logger });
+  const registry = new NodeRegistry(config.nodes, { client, timeoutMs: config.nodeTimeoutMs, logger, circuitCooldownMs: config.circuitCooldownMs });
   await registry.refresh();
   const scatter = new HttpScatter({ registry, client, timeoutMs: config.nodeTimeoutMs, logger, ...(options.headersFor ? { headersFor: options.headersFor } : {}) });
   const deps: AggregateDeps = { scatter, privacy: config.privacy, defaultQuorum: config.quorum, maxCells: config.maxCells, logger };

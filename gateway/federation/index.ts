@@ -20,7 +20,7 @@ import type { NodeRegistry } from '../registry/index.js';
 import { FanoutDataSource } from './fanout-datasource.js';
 import { HttpScatter } from './scatter.js';
 import { type NodeHeaders } from '../grants/grant.js';
-import { buildAnalystSchema, ANALYST_SDL, ANALYST_SUBGRAPH_NAME } from './subgraphs/analyst.js';
+import { buildAnalyst, ANALYST_SDL, ANALYST_SUBGRAPH_NAME } from './subgraphs/analyst.js';
 import { buildPlatformDataSource, PLATFORM_SDL, PLATFORM_SUBGRAPH_NAME, type PlatformAccess } from './subgraphs/platform.js';
 import { buildReferenceSubgraph } from './subgraphs/reference.js';
 import { composeSupergraph, type LocalSubgraph } from './supergraph.js';
@@ -29,7 +29,7 @@ export { createFanout, type Fanout } from './fanout.js';
 export { FanoutDataSource, catalogError, type FanoutDataSourceOptions } from './fanout-datasource.js';
 export { HttpScatter, type HttpScatterOptions } from './scatter.js';
 export { composeSupergraph, type LocalSubgraph } from './supergraph.js';
-export { ANALYST_SDL, ANALYST_SUBGRAPH_NAME, buildAnalystSchema, type AnalystExecutionContext } from './subgraphs/analyst.js';
+export { ANALYST_SDL, ANALYST_SUBGRAPH_NAME, buildAnalyst, type Analyst, type AnalystExecutionContext } from './subgraphs/analyst.js';
 export { PLATFORM_SDL, PLATFORM_SUBGRAPH_NAME, buildPlatformDataSource, type PlatformAccess } from './subgraphs/platform.js';
 export { REFERENCE_SDL, REFERENCE_SUBGRAPH_NAME, buildReferenceSubgraph } from './subgraphs/reference.js';
 export { CatalogLocalDataSource } from './local-datasource.js';
@@ -91,7 +91,7 @@ export function buildFederation(options: FederationOptions): Federation {
   };
   const indicatorKey = options.indicatorKey ?? config.indicatorKey;
   const schemaOptions = { ...(indicatorKey ? { indicatorKey } : {}), ...(options.today ? { today: options.today } : {}) };
-  const fanout = new FanoutDataSource({ schema: buildAnalystSchema(aggregateDeps, schemaOptions), logger });
+  const fanout = new FanoutDataSource({ analyst: buildAnalyst(aggregateDeps, schemaOptions), logger });
   const subgraphs: LocalSubgraph[] = [
     { name: ANALYST_SUBGRAPH_NAME, typeDefs: parse(ANALYST_SDL), dataSource: fanout },
     { name: PLATFORM_SUBGRAPH_NAME, typeDefs: parse(PLATFORM_SDL), dataSource: buildPlatformDataSource(registry, config.quorum, options.platformAccess, logger) },

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { CONTRIBUTION_OPERATION, type ContributionRequest } from '../../schema/contract/index.js';
 import { ERROR_CATALOG } from '../../schema/errors.js';
 import { NodeRequestError, type NodeClient } from '../net/node-client.js';
-import type { NodeOutcome, Scatter } from '../aggregate/ports.js';
+import type { Availability, NodeOutcome, Scatter } from '../aggregate/ports.js';
 import type { GrantContext, NodeHeaders } from '../grants/grant.js';
 import type { NodeRegistry } from '../registry/index.js';
 
@@ -31,6 +31,11 @@ export class HttpScatter implements Scatter {
 
   admittedNodes(): string[] {
     return this.options.registry.admitted().map((n) => n.id);
+  }
+
+  /** See {@link Scatter.availability}: the registry's circuit breaker. */
+  availability(nodes: readonly string[]): Promise<Availability> {
+    return this.options.registry.availability(nodes);
   }
 
   /** See {@link Scatter.scatter}. Headers are computed for every node before any request leaves. */

@@ -103,7 +103,7 @@ interface Account {
 const zero = (): Units => ({ rho: 0, delta: 0 });
 const sub = (a: Units, b: Units): Units => ({ rho: Math.max(0, a.rho - b.rho), delta: Math.max(0, a.delta - b.delta) });
 
-/** The SQL of one reservation: lock (PostgreSQL), conditional update of every touched row, reservation insert. */
+/** The SQL of one reservation: conditional update of every touched row (the rows are locked by {@link lockSql} on PostgreSQL). */
 function reservationSql(accounts: readonly Account[], charge: Units) {
   const ids = accounts.map((a) => a.id);
   const place = ids.map(() => '?').join(', ');
@@ -115,7 +115,6 @@ function reservationSql(accounts: readonly Account[], charge: Units) {
   const capD = caseOf((a) => a.cap.delta);
   return {
     ids,
-    lock: { sql: `select "id" from "accord_ledger" where "id" in (${place}) order by "id" for update`, bindings: ids },
     update: {
       sql:
         `update "accord_ledger" set "spent_rho" = "spent_rho" + ?, "spent_delta" = "spent_delta" + ?, "cap_rho" = ${capR.sql}, "cap_delta" = ${capD.sql} ` +
@@ -123,6 +122,18 @@ function reservationSql(accounts: readonly Account[], charge: Units) {
       bindings: [charge.rho, charge.delta, ...capR.bindings, ...capD.bindings, ...ids, charge.rho, ...capR.bindings, charge.delta, ...capD.bindings],
     },
   };
+}
+
+/** One reservation's statements and the row it inserts. */
+interface ReservationItem {
+  sql: ReturnType<typeof reservationSql>;
+  reservation: unknown[];
+}
+
+/** The row locks of several reservations, taken in one sorted statement (no lock-order deadlocks). */
+function lockSql(items: readonly ReservationItem[]) {
+  const ids = [...new Set(items.flatMap((i) => i.sql.ids))].sort();
+  return { sql: `select "id" from "accord_ledger" where "id" in (${ids.map(() => '?').join(', ')}) order by "id" for update`, bindings: ids };
 }
 
 const INSERT_ACCOUNT =
@@ -140,8 +151,11 @@ type Row = Record<string, unknown>;
 /** The statements the ledger runs, per driver. */
 interface LedgerSql {
   insertAccounts(rows: readonly unknown[][]): Promise<void>;
-  /** Runs the reservation transaction; returns the updated rows, or null (rolled back) when not every row was updated. */
-  reserve(sql: ReturnType<typeof reservationSql>, reservation: unknown[]): Promise<Row[] | null>;
+  /**
+   * Runs the reservations in one transaction; returns each one's updated rows, or null (all rolled
+   * back) when one of them did not update every row it touches.
+   */
+  reserve(items: readonly ReservationItem[]): Promise<Row[][] | null>;
   answered(answer: unknown[], status: unknown[]): Promise<void>;
   run(sql: string, bindings: unknown[]): Promise<void>;
   all(sql: string, bindings: unknown[]): Promise<Row[]>;
@@ -237,16 +251,18 @@ class SqliteLedgerSql implements LedgerSql {
     });
   }
 
-  async reserve(sql: ReturnType<typeof reservationSql>, reservation: unknown[]): Promise<Row[] | null> {
-    const update = this.stmt(sql.update.sql);
+  async reserve(items: readonly ReservationItem[]): Promise<Row[][] | null> {
     const insert = this.stmt(INSERT_RESERVATION);
+    const updates = items.map((i) => this.stmt(i.sql.update.sql));
     try {
-      return await this.write(() => {
-        const rows = update.all(...sql.update.bindings);
-        if (rows.length !== sql.ids.length) throw new Exhausted();
-        insert.run(...reservation);
-        return rows;
-      });
+      return await this.write(() =>
+        items.map((item, k) => {
+          const rows = updates[k]!.all(...item.sql.update.bindings);
+          if (rows.length !== item.sql.ids.length) throw new Exhausted();
+          insert.run(...item.reservation);
+          return rows;
+        }),
+      );
     } catch (e) {
       if (e instanceof Exhausted) return null;
       throw e;
@@ -293,14 +309,19 @@ class PgLedgerSql implements LedgerSql {
     await this.knex.raw(INSERT_ACCOUNT.replace('(?, ?, ?, ?, ?, ?, ?, 0, 0)', values), rows.flat() as Knex.RawBinding[]);
   }
 
-  async reserve(sql: ReturnType<typeof reservationSql>, reservation: unknown[]): Promise<Row[] | null> {
+  async reserve(items: readonly ReservationItem[]): Promise<Row[][] | null> {
     try {
       return await this.knex.transaction(async (trx) => {
-        await trx.raw(sql.lock.sql, sql.lock.bindings);
-        const rows = rowsOf(await trx.raw(sql.update.sql, sql.update.bindings as Knex.RawBinding[]));
-        if (rows.length !== sql.ids.length) throw new Exhausted();
-        await trx.raw(INSERT_RESERVATION, reservation as Knex.RawBinding[]);
-        return rows;
+        const lock = lockSql(items);
+        await trx.raw(lock.sql, lock.bindings);
+        const out: Row[][] = [];
+        for (const item of items) {
+          const rows = rowsOf(await trx.raw(item.sql.update.sql, item.sql.update.bindings as Knex.RawBinding[]));
+          if (rows.length !== item.sql.ids.length) throw new Exhausted();
+          await trx.raw(INSERT_RESERVATION, item.reservation as Knex.RawBinding[]);
+          out.push(rows);
+        }
+        return out;
       });
     } catch (e) {
       if (e instanceof Exhausted) return null;
@@ -370,43 +391,65 @@ export class Ledger {
    * when any ledger would exceed its cap (then nothing is charged), with details naming the
    * exhausted ledgers and what remains of the member's allocation and of each node's cap.
    */
+  /** Reserves one charge: {@link reserveAll} of one request. */
   async reserve(req: ReserveRequest): Promise<ReservationResult> {
-    const nodes = [...new Set(req.nodes)].sort();
-    const accounts = this.accounts(req.member, nodes, req.period);
-    await this.ensureRows(accounts, req.period);
-    const id = randomUUID();
-    const { rho, delta } = req.charge;
-    const rows = await this.sql.reserve(reservationSql(accounts, req.charge), [
-      id,
-      req.member,
-      req.queryId,
-      req.cacheKey,
-      JSON.stringify(nodes),
-      rho,
-      delta,
-      req.period,
-      new Date().toISOString(),
-      'RESERVED',
-    ]);
-    if (rows === null) {
-      const budgets = await this.budgetsOf(req.member, nodes, req.period);
-      const exhausted = budgets.flatMap((b) => [
+    return (await this.reserveAll([req]))[0]!;
+  }
+
+  /**
+   * Reserves every request's charge on the member and node accounts it touches, in one transaction:
+   * all of them or none. Throws AccordError('BUDGET_EXHAUSTED') naming the accounts that cannot
+   * cover what the requests together charge them; nothing is reserved then.
+   */
+  async reserveAll(reqs: readonly ReserveRequest[]): Promise<ReservationResult[]> {
+    const prepared = await Promise.all(
+      reqs.map(async (req) => {
+        const nodes = [...new Set(req.nodes)].sort();
+        const accounts = this.accounts(req.member, nodes, req.period);
+        await this.ensureRows(accounts, req.period);
+        const id = randomUUID();
+        const reservation = [id, req.member, req.queryId, req.cacheKey, JSON.stringify(nodes), req.charge.rho, req.charge.delta, req.period, new Date().toISOString(), 'RESERVED'];
+        return { req, nodes, id, item: { sql: reservationSql(accounts, req.charge), reservation } };
+      }),
+    );
+    const rows = await this.sql.reserve(prepared.map((p) => p.item));
+    if (rows === null) throw await this.exhausted(reqs);
+    return prepared.map((p, k) => {
+      const spent = new Map(rows[k]!.map((r) => [String(r.id), { rho: dbInt(r.spent_rho), delta: dbInt(r.spent_delta) }]));
+      return { reservationId: p.id, budgets: this.views(p.req.member, p.nodes, p.req.period, spent) };
+    });
+  }
+
+  /** BUDGET_EXHAUSTED for requests that do not fit together: what each account would need against what it holds. */
+  private async exhausted(reqs: readonly ReserveRequest[]): Promise<AccordError> {
+    const { member, period } = reqs[0]!;
+    const need = new Map<string, Units>();
+    for (const r of reqs) {
+      for (const n of new Set(r.nodes)) {
+        const u = need.get(n) ?? zero();
+        need.set(n, { rho: u.rho + r.charge.rho, delta: u.delta + r.charge.delta });
+      }
+    }
+    const nodes = [...need.keys()].sort();
+    const budgets = await this.budgetsOf(member, nodes, period);
+    const exhausted = budgets.flatMap((b) => {
+      const { rho, delta } = need.get(b.node)!;
+      return [
         ...(b.remaining.rho < rho || b.remaining.delta < delta ? [{ node: b.node, ledger: 'MEMBER' }] : []),
         ...(b.nodeRemaining.rho < rho || b.nodeRemaining.delta < delta ? [{ node: b.node, ledger: 'NODE' }] : []),
-      ]);
-      throw new AccordError(
-        'BUDGET_EXHAUSTED',
-        'The privacy budget for this period does not cover this query on every node it asks; ask fewer nodes, wait for the next period, or ask platform staff for a larger allocation. The error lists what remains.',
-        {
-          period: req.period,
-          charge: fromUnits(req.charge),
-          exhausted,
-          remaining: budgets.map((b) => ({ node: b.node, member: fromUnits(b.remaining), nodeCap: fromUnits(b.nodeRemaining) })),
-        },
-      );
-    }
-    const spent = new Map(rows.map((r) => [String(r.id), { rho: dbInt(r.spent_rho), delta: dbInt(r.spent_delta) }]));
-    return { reservationId: id, budgets: this.views(req.member, nodes, req.period, spent) };
+      ];
+    });
+    const charge = reqs.reduce((t, r) => ({ rho: t.rho + r.charge.rho, delta: t.delta + r.charge.delta }), zero());
+    return new AccordError(
+      'BUDGET_EXHAUSTED',
+      'The privacy budget for this period does not cover this query on every node it asks; ask fewer nodes, wait for the next period, or ask platform staff for a larger allocation. The error lists what remains.',
+      {
+        period,
+        charge: fromUnits(charge),
+        exhausted,
+        remaining: budgets.map((b) => ({ node: b.node, member: fromUnits(b.remaining), nodeCap: fromUnits(b.nodeRemaining) })),
+      },
+    );
   }
 
   private views(member: string, nodes: readonly string[], period: string, spent: ReadonlyMap<string, Units>): NodeBudgetUnits[] {

@@ -1,1 +1,1 @@
-export { NodeRegistry, NODE_STATUSES, type NodeStatus, type NodeSnapshot, type RegistryOptions } from './registry.js';
+export { NodeRegistry, NODE_STATUSES, type NodeStatus, type NodeSnapshot, type RegistryOptions, type Availability } from './registry.js';

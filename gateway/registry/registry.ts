@@ -4,8 +4,14 @@
  * Nodes come from configuration. Admission checks a node's published SDL: the canonical hash of
  * `{ _service { sdl } }` must equal {@link contributionSdlHash}. A node that drifts is refused
  * (`REFUSED_SDL_DRIFT`, logged with code NODE_SDL_DRIFT) and never asked until a later check finds
- * it conforming again. A node that cannot be reached stays a member (`UNREACHABLE` or `PENDING`):
- * it is asked under the quorum rules, after an inline SDL check if it was never verified.
+ * it conforming again. A node that cannot be reached stays a member (`UNREACHABLE` or `PENDING`).
+ *
+ * A circuit breaker keeps queries from paying for nodes known to be down: a failed contact (down,
+ * timed out, no SDL) opens the node's circuit for a cooldown (doubling with each consecutive
+ * failure, up to a ceiling). While it is open the node counts as down — queries exclude it before
+ * anything is reserved. Once the cooldown has passed the circuit is half-open: the next query runs
+ * one uncharged probe (the SDL check) and asks the node only if the probe succeeds. A successful
+ * contact closes the circuit. Availability is not private: it depends on the node, not on data.
  */
 import type { Logger } from 'pino';
 import { contributionSdlHash, sdlHash } from '../../schema/contract/index.js';
@@ -38,6 +44,16 @@ interface NodeState extends NodeConfig {
   verified: boolean;
   lastSeen: Date | null;
   inflight: Promise<NodeStatus> | null;
+  /** Consecutive failed contacts. */
+  failures: number;
+  /** While the circuit is open: when it becomes half-open (ms since the epoch); null when closed. */
+  openUntil: number | null;
+}
+
+/** Which of some nodes may be asked now. */
+export interface Availability {
+  up: string[];
+  down: string[];
 }
 
 export interface RegistryOptions {
@@ -47,6 +63,12 @@ export interface RegistryOptions {
   logger: Logger;
   /** The contract hash a node must match (default: the contribution contract's). */
   expectedSdlHash?: string;
+  /** First cooldown of an open circuit, ms (default 5,000); it doubles per consecutive failure. */
+  circuitCooldownMs?: number;
+  /** Longest cooldown, ms (default 60,000). */
+  circuitMaxCooldownMs?: number;
+  /** Clock, ms since the epoch (tests). */
+  now?: () => number;
 }
 
 const SERVICE_QUERY = JSON.stringify({ query: '{ _service { sdl } }' });
@@ -61,7 +83,7 @@ export class NodeRegistry {
   ) {
     this.expected = options.expectedSdlHash ?? contributionSdlHash;
     for (const c of configs) {
-      this.nodes.set(c.id, { ...c, status: 'PENDING', sdlHash: null, verified: false, lastSeen: null, inflight: null });
+      this.nodes.set(c.id, { ...c, status: 'PENDING', sdlHash: null, verified: false, lastSeen: null, inflight: null, failures: 0, openUntil: null });
     }
   }
 
@@ -112,18 +134,53 @@ export class NodeRegistry {
     return s.verified && (s.status as NodeStatus) !== 'REFUSED_SDL_DRIFT';
   }
 
-  /** Records a successful contact (the node answered a request). */
+  /** Records a successful contact (the node answered a request); closes its circuit. */
   markSeen(id: string): void {
     const s = this.nodes.get(id);
     if (!s) return;
     s.lastSeen = new Date();
+    s.failures = 0;
+    s.openUntil = null;
     if (s.verified && s.status !== 'REFUSED_SDL_DRIFT') s.status = 'ACTIVE';
   }
 
-  /** Records a failed contact; the node stays a member. */
+  /** Records a failed contact and opens the node's circuit; the node stays a member. */
   markUnreachable(id: string): void {
     const s = this.nodes.get(id);
-    if (s && s.status !== 'REFUSED_SDL_DRIFT') s.status = 'UNREACHABLE';
+    if (s) this.fail(s);
+  }
+
+  /**
+   * Splits `ids` into the nodes a query may ask now and those known to be down (an open circuit,
+   * or a half-open one whose probe failed), in the given order. Runs at most one probe per
+   * half-open node (concurrent callers share it); never throws. A refused or unknown node is down.
+   */
+  async availability(ids: readonly string[]): Promise<Availability> {
+    const now = this.now();
+    const up = await Promise.all(
+      ids.map(async (id) => {
+        const s = this.nodes.get(id);
+        if (!s || s.status === 'REFUSED_SDL_DRIFT') return false;
+        if (s.openUntil === null) return true;
+        if (now < s.openUntil) return false;
+        await this.check(id); // half-open: one uncharged probe
+        return s.openUntil === null && s.verified && (s.status as NodeStatus) !== 'REFUSED_SDL_DRIFT';
+      }),
+    );
+    return { up: ids.filter((_, i) => up[i]), down: ids.filter((_, i) => !up[i]) };
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  private fail(s: NodeState): void {
+    if (s.status === 'REFUSED_SDL_DRIFT') return;
+    s.status = 'UNREACHABLE';
+    s.failures++;
+    const first = this.options.circuitCooldownMs ?? 5_000;
+    const cooldown = Math.min(first * 2 ** Math.min(s.failures - 1, 20), this.options.circuitMaxCooldownMs ?? 60_000);
+    s.openUntil = this.now() + cooldown;
   }
 
   private async runCheck(s: NodeState): Promise<NodeStatus> {
@@ -133,12 +190,12 @@ export class NodeRegistry {
       const res = await this.options.client.postJson(s.url, SERVICE_QUERY, this.options.timeoutMs);
       sdl = (res.body as { data?: { _service?: { sdl?: unknown } } } | null)?.data?._service?.sdl;
       if (typeof sdl !== 'string') {
-        s.status = 'UNREACHABLE';
+        this.fail(s);
         log.warn({ node: s.id, httpStatus: res.status }, 'node answered the SDL check without an SDL; kept as unreachable');
         return s.status;
       }
     } catch (e) {
-      s.status = 'UNREACHABLE';
+      this.fail(s);
       const reason = e instanceof NodeRequestError ? e.reason : 'ERROR';
       log.warn({ node: s.id, reason, err: (e as Error).message }, 'node unreachable at SDL check');
       return s.status;
@@ -163,6 +220,8 @@ export class NodeRegistry {
       if (s.status === 'REFUSED_SDL_DRIFT') log.info({ node: s.id }, 'node publishes the contract SDL again; admitted');
       s.status = 'ACTIVE';
       s.verified = true;
+      s.failures = 0;
+      s.openUntil = null;
     }
     return s.status;
   }

@@ -148,7 +148,7 @@ async function runStubNodes(): Promise<void> {
 
 const allowAll: PolicyPort = { decide: (_m, nodes) => nodes.map((n) => ({ node: n.id, allowed: true, reason: null, rules: [] })) };
 const noLedger: LedgerPort = {
-  reserve: async () => ({ reservationId: 'none', budgets: [] }),
+  reserveAll: async (reqs) => reqs.map(() => ({ reservationId: 'none', budgets: [] })),
   cached: async () => null,
   answered: async () => undefined,
   failed: async () => undefined,

@@ -11,7 +11,7 @@ import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, generateK
 import { readFileSync } from 'node:fs';
 import { contributionFingerprint, GRANT_TYPE, ledgerPeriod, MAX_GRANT_TTL_SECONDS, type GrantClaims } from '../../schema/contract/index.js';
 import { buildGateway, createGateway, type BuiltGateway, type CreateGatewayOptions, type Gateway } from '../../gateway/app.js';
-import { DEFAULT_CONFIG } from '../../gateway/config.js';
+import { DEFAULT_CONFIG, REQUEST_RHO_QUESTIONS } from '../../gateway/config.js';
 import { chargeUnits, fromUnits } from '../../gateway/ledger/units.js';
 import { planAggregate } from '../../gateway/aggregate/plan.js';
 import { compilePolicies } from '../../gateway/policy/engine.js';
@@ -674,5 +674,88 @@ describe('signed grants', () => {
     expect(gw.signer.kid).toBe(kid);
     const { statSync } = await import('node:fs');
     expect(statSync(fx.signingKey).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('one request, one admission', () => {
+  let fx: AccessFixture;
+  let nodes: InProcessStubNode[];
+  let gw: BuiltGateway;
+  // three fresh questions fit a member's allocation; four do not
+  const allocation = 3.5 * CHARGE;
+  beforeAll(async () => {
+    fx = await makeAccessFixture({ members: MEMBERS, policies: POLICIES, budgets: { allocation: { rho: allocation }, nodeCap: { rho: 1000 } } });
+    nodes = inProcessNodes();
+    gw = await buildOver(nodes, { access: fx.access() });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    fx?.remove();
+  });
+
+  /** One operation asking `n` fresh country questions as aliases q0 … q(n-1), plus `extra` fields. */
+  function aliases(n: number, extra = ''): string {
+    const fields = Array.from({ length: n }, (_, i) => `q${i}: crossBorderPattern(groupBy: [COUNTRY], filter: { countries: ["DE", "FR"], from: "2024-01-01", to: "${new Date(Date.UTC(2026, 0, 1 + ++serial)).toISOString().slice(0, 10)}" }) { cached cells { country value } }`);
+    return `{ ${fields.join('\n')} ${extra} }`;
+  }
+
+  test('200 charging aliases are refused whole with REQUEST_CHARGE_EXCEEDED: nothing reserved, nothing sent', async () => {
+    const before = await ledgerState(gw);
+    const sent = requestsOf(nodes);
+    const r = await gql(gw, aliases(200), undefined, await fx.token('eu-analyst'));
+    // the details carry the request's own (public) charge and the cap, so expectRefusal's
+    // planted-number check does not apply; nothing from the data is in the answer either way
+    expect(r.status, r.text).toBe(400);
+    expect(r.data ?? null).toBeNull();
+    expect(r.errors).toHaveLength(1);
+    const ext = r.errors![0]!.extensions!;
+    expect(ext.code).toBe('REQUEST_CHARGE_EXCEEDED');
+    expect(r.errors![0]!.message).not.toMatch(/\d/);
+    expect(r.text).not.toMatch(/"cells"|"units"|"count"|rawValue/);
+    expect(ext.questions).toBe(200);
+    expect((ext.charge as { rho: number }).rho).toBeCloseTo(200 * CHARGE, 6);
+    expect(ext.cap).toEqual({ rho: REQUEST_RHO_QUESTIONS * DEFAULT_CONFIG.privacy.rho });
+    expect(requestsOf(nodes)).toEqual(sent);
+    expect(await ledgerState(gw)).toEqual(before);
+  });
+
+  test('one invalid question beside valid ones refuses the request: nothing is charged', async () => {
+    const before = await ledgerState(gw);
+    const sent = requestsOf(nodes);
+    const r = await gql(gw, aliases(2, 'bad: crossBorderPattern(groupBy: [COUNTRY], filter: { countries: ["XX"] }) { cells { value } }'), undefined, await fx.token('eu-analyst'));
+    expectRefusal(r, 'INVALID_QUERY', 400);
+    const denied = await gql(gw, aliases(2, 'sector: crossBorderPattern(groupBy: [SECTOR], filter: { countries: ["JP"] }) { cells { value } }'), undefined, await fx.token('eu-analyst'));
+    expectRefusal(denied, 'POLICY_DENIED', 403);
+    expect(requestsOf(nodes)).toEqual(sent);
+    expect(await ledgerState(gw)).toEqual(before);
+  });
+
+  test('the questions of one request are reserved together: all fit, or none is charged', async () => {
+    const eu = await fx.token('eu-analyst-2');
+    const sent = requestsOf(nodes);
+    /** What has been spent (accounts are created at zero the first time a member asks). */
+    const spent = async () => ({ accounts: (await gw.ledger.accountsOf(PERIOD)).filter((a) => a.spent.rho > 0 || a.spent.delta > 0), reservations: (await gw.ledger.reservations(PERIOD)).length });
+    const before = await spent();
+    const over = await gql(gw, aliases(4), undefined, eu);
+    expectRefusal(over, 'BUDGET_EXHAUSTED', 429);
+    expect(requestsOf(nodes)).toEqual(sent);
+    expect(await spent()).toEqual(before);
+    const fits = await gql<Record<string, Answer>>(gw, aliases(3), undefined, eu);
+    expect(fits.errors, fits.text).toBeUndefined();
+    expect(Object.values(fits.data!).every((a) => a.cached === false)).toBe(true);
+    expect(requestsOf(nodes)).toEqual(sent.map((n) => n + 3));
+    expect((await gw.ledger.reservations(PERIOD)).length).toBe(before.reservations + 3);
+  });
+
+  test('the same question asked twice in one request is answered once, at one charge', async () => {
+    const q = `crossBorderPattern(groupBy: [COUNTRY], filter: { countries: ["DE", "FR"], from: "2024-01-01", to: "2026-12-31" }) { cached cells { country rawValue } }`;
+    const before = (await gw.ledger.reservations(PERIOD)).length;
+    const sent = requestsOf(nodes);
+    const r = await gql<Record<string, Answer>>(gw, `{ a: ${q} b: ${q} }`, undefined, await fx.token('eu-analyst'));
+    expect(r.errors, r.text).toBeUndefined();
+    expect(r.data!.a!.cells).toEqual(r.data!.b!.cells);
+    expect([r.data!.a!.cached, r.data!.b!.cached]).toEqual([false, true]);
+    expect(requestsOf(nodes)).toEqual(sent.map((n) => n + 1));
+    expect((await gw.ledger.reservations(PERIOD)).length).toBe(before + 1);
   });
 });

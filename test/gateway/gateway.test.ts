@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildClientSchema, getIntrospectionQuery, getNamedType, isInputObjectType, isObjectType, type GraphQLNamedType, type IntrospectionQuery } from 'graphql';
-import { CONTRIBUTION_SDL } from '../../schema/contract/index.js';
+import { CONTRIBUTION_SDL, ledgerPeriod } from '../../schema/contract/index.js';
 import { SECTOR_IDS } from '../../schema/reference/index.js';
 import { buildGateway, createGateway, type BuiltGateway, type Gateway } from '../../gateway/app.js';
 import type { NodeConfig } from '../../gateway/config.js';
@@ -364,12 +364,15 @@ describe('answers, in-process: three honest nodes behind the stub scatter', () =
   });
 });
 
+/** The circuit cooldown of the gateways below: short, so a test can wait it out. */
+const COOLDOWN_MS = 300;
+
 describe('three honest nodes over HTTP', () => {
   let nodes: StubNode[];
   let gw: Gateway;
   beforeAll(async () => {
     nodes = await startHonestNodes();
-    gw = await createGateway({ port: 0, nodes: nodes.map((n) => asConfig(n)), logger: quietLogger, refreshIntervalMs: 0, nodeTimeoutMs: 400, access: access() });
+    gw = await createGateway({ port: 0, nodes: nodes.map((n) => asConfig(n)), logger: quietLogger, refreshIntervalMs: 0, nodeTimeoutMs: 400, circuitCooldownMs: COOLDOWN_MS, access: access() });
   });
   afterAll(async () => {
     await gw?.close();
@@ -385,25 +388,41 @@ describe('three honest nodes over HTTP', () => {
     expect(r.data!.federationHealth).toMatchObject({ status: 'OK', admitted: 3, refused: 0 });
   });
 
-  test('a slow node times out: STRICT fails with NODE_UNAVAILABLE, BEST_EFFORT answers without it', async () => {
+  test('a hung node times out once, then its circuit is open: STRICT fails at once with nothing charged, BEST_EFFORT answers without it, and after the cooldown it is asked again', async () => {
     const slow = nodes[2]!;
     slow.behave({ delayMs: 3_000 });
     try {
       const t0 = performance.now();
       const best = await pattern(gw, fresh({ quorum: 'BEST_EFFORT' }));
-      const elapsed = performance.now() - t0;
-      expect(elapsed).toBeLessThan(2_500); // deadline 400 ms, not the node's 3 s
+      expect(performance.now() - t0).toBeLessThan(2_500); // deadline 400 ms, not the node's 3 s
       expect(best.data!.crossBorderPattern.coverage.missing).toEqual([{ node: 'isac-energy', reason: 'TIMEOUT', code: null }]);
       expect(best.data!.crossBorderPattern.coverage.answered).toEqual(['cert-fr', 'cert-de']);
+
+      // the timeout opened the node's circuit: a strict question is refused before anything is reserved
+      const period = ledgerPeriod();
+      const reserved = (await gw.ledger.reservations(period)).length;
+      const sent = nodes.map((n) => n.requests.length);
+      const t1 = performance.now();
       const strict = await pattern(gw, fresh());
+      const elapsed = performance.now() - t1;
       expect(strict.status).toBe(503);
       expect(strict.data).toBeNull();
-      expect(strict.errors![0]!.extensions).toMatchObject({ code: 'NODE_UNAVAILABLE', missing: [{ node: 'isac-energy', reason: 'TIMEOUT' }] });
+      expect(strict.errors![0]!.extensions).toMatchObject({ code: 'NODE_UNAVAILABLE', missing: [{ node: 'isac-energy', reason: 'UNREACHABLE' }] });
+      expect(elapsed).toBeLessThan(100);
+      expect((await gw.ledger.reservations(period)).length).toBe(reserved);
+      expect(nodes.map((n) => n.requests.length)).toEqual(sent);
+      // a best-effort question asks the others only, and charges only them
+      const without = await pattern(gw, fresh({ quorum: 'BEST_EFFORT' }));
+      expect(without.data!.crossBorderPattern.coverage.missing).toEqual([{ node: 'isac-energy', reason: 'UNREACHABLE', code: null }]);
+      expect(nodes.map((n) => n.requests.length)).toEqual([sent[0]! + 1, sent[1]! + 1, sent[2]!]);
+      expect((await gw.ledger.reservations(period)).at(-1)!.nodes).toEqual(["cert-de", "cert-fr"]);
     } finally {
       slow.behave({ delayMs: 0 });
     }
-    // it is asked again (and answers) once it is fast again
+    // once the cooldown has passed, an uncharged probe finds it answering and it is asked again
+    await new Promise((r) => setTimeout(r, COOLDOWN_MS + 50));
     const again = await pattern(gw, fresh());
+    expect(again.errors).toBeUndefined();
     expect(again.data!.crossBorderPattern.coverage.complete).toBe(true);
   });
 
@@ -464,7 +483,7 @@ describe('a member node that is down', () => {
     nodes = (await startHonestNodes()).slice(0, 2);
     downPort = await unusedPort();
     const down: NodeConfig = { id: 'cert-down', name: 'CERT-DOWN', kind: 'national-cert', url: `http://127.0.0.1:${downPort}/graphql` };
-    gw = await createGateway({ port: 0, nodes: [...nodes.map((n) => asConfig(n)), down], logger: quietLogger, refreshIntervalMs: 0, nodeTimeoutMs: 400, access: access() });
+    gw = await createGateway({ port: 0, nodes: [...nodes.map((n) => asConfig(n)), down], logger: quietLogger, refreshIntervalMs: 0, nodeTimeoutMs: 400, circuitCooldownMs: 0, access: access() });
   });
   afterAll(async () => {
     await gw?.close();
@@ -519,6 +538,7 @@ describe('error masking', () => {
       access: access(),
       scatter: () => ({
         admittedNodes: () => ['x'],
+        availability: async (ids) => ({ up: [...ids], down: [] }),
         scatter: async () => {
           throw new Error('secret 4711 at /srv/private');
         },

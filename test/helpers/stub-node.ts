@@ -229,12 +229,15 @@ export async function startStubNode(options: StubNodeOptions): Promise<StubNode>
 /**
  * An in-process scatter over `nodes` for `CreateGatewayOptions.scatter`: each request gets the
  * gateway's signed grant header, as over HTTP; a node's GraphQL errors become an ERROR outcome with
- * the node's catalog code; a node slower than `timeoutMs` is a TIMEOUT (its late answer is dropped).
+ * the node's catalog code; a node slower than `timeoutMs` is a TIMEOUT (its late answer is dropped);
+ * the nodes in `down` (changed at will) are known to be down and never asked.
  */
-export function stubScatter(nodes: readonly InProcessStubNode[], options: { timeoutMs?: number } = {}): (headersFor: NodeHeaders) => Scatter {
+export function stubScatter(nodes: readonly InProcessStubNode[], options: { timeoutMs?: number; down?: Set<string> } = {}): (headersFor: NodeHeaders) => Scatter {
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const down = options.down ?? new Set<string>();
   return (headersFor) => ({
     admittedNodes: () => nodes.map((n) => n.id),
+    availability: async (ids) => ({ up: ids.filter((id) => !down.has(id)), down: ids.filter((id) => down.has(id)) }),
     scatter: async (ids, request, grant) => {
       const headers = await Promise.all(ids.map((id) => headersFor({ id }, request, grant)));
       return Promise.all(

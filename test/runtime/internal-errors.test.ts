@@ -86,6 +86,7 @@ describe('INTERNAL errors are logged with their cause', () => {
       access: fx.access({ db: `${fx.dir}/gateway.sqlite` }),
       scatter: () => ({
         admittedNodes: () => ['x'],
+        availability: async (ids) => ({ up: [...ids], down: [] }),
         scatter: async () => {
           throw new Error('secret 4711 at /srv/private');
         },

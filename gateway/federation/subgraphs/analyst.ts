@@ -9,11 +9,28 @@
  * (`aggregate/questions.ts`).
  */
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { parse, type GraphQLSchema } from 'graphql';
+import {
+  getArgumentValues,
+  getDirectiveValues,
+  getOperationAST,
+  getVariableValues,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  Kind,
+  parse,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentSpreadNode,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  type InlineFragmentNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
 import { AccordError } from '../../../schema/errors.js';
-import { answerAggregate, type AggregateDeps } from '../../aggregate/answer.js';
+import { answerAll, type AggregateDeps } from '../../aggregate/answer.js';
 import { type AggregateAnswer, type AggregateCell } from '../../aggregate/answer-types.js';
-import type { AggregateArgs } from '../../aggregate/query.js';
+import type { AggregateArgs, QuestionKind } from '../../aggregate/query.js';
 import {
   impactArgs,
   prevalenceArgs,
@@ -550,6 +567,12 @@ type MissingNode {
 }
 `;
 
+/** One question of an operation once admitted: its answer (scatter and gather under way) and its shaping. */
+interface AdmittedField {
+  answer: Promise<AggregateAnswer>;
+  shape(answer: AggregateAnswer): unknown;
+}
+
 /** Context the fan-out data source passes to the local execution. */
 export interface AnalystExecutionContext {
   /**
@@ -557,35 +580,55 @@ export interface AnalystExecutionContext {
    * Absent for Apollo's health-check and schema-load fetches.
    */
   caller?: GatewayContext;
+  /** The operation's questions, admitted together before execution, by response key (alias or name). */
+  admitted?: ReadonlyMap<string, AdmittedField>;
 }
 
+/** The analyst surface: its executable schema, and the admission of one operation's questions. */
+export interface Analyst {
+  schema: GraphQLSchema;
+  /**
+   * Admits every question the operation asks (root fields, aliases, fragments, @skip/@include
+   * applied) together — one refusal refuses them all, and nothing is reserved or sent unless all
+   * are admitted — and starts answering them. Resolves to the execution context the resolvers read.
+   * Throws what {@link answerAll} throws, INVALID_QUERY for arguments the questions refuse.
+   */
+  admit(document: DocumentNode, request: { variables?: Record<string, unknown> | null; operationName?: string | null }, caller: GatewayContext): Promise<AnalystExecutionContext>;
+}
+
+/** A question's arguments as an aggregate, and how its answer is shaped (questions.ts). */
+type Question = (args: never, today: () => string) => { args: AggregateArgs; shape(answer: AggregateAnswer): unknown };
+
 /**
- * The executable analyst schema. Its resolvers call
- * {@link answerAggregate} with `deps`; they throw AccordError('INTERNAL') when the execution did not
- * come from an incoming operation (health checks and schema loads never reach nodes).
+ * The analyst schema over `deps`. Its root resolvers only shape answers that {@link Analyst.admit}
+ * started; they throw AccordError('INTERNAL') when the execution was not admitted (health checks
+ * and schema loads never reach nodes).
  */
-export function buildAnalystSchema(deps: AggregateDeps, options: AnalystSchemaOptions = {}): GraphQLSchema {
+export function buildAnalyst(deps: AggregateDeps, options: AnalystSchemaOptions = {}): Analyst {
   const today = options.today ?? (() => new Date().toISOString().slice(0, 10));
-  const ask = (args: AggregateArgs, ctx: AnalystExecutionContext): Promise<AggregateAnswer> => {
-    if (!ctx.caller) throw new AccordError('INTERNAL', 'Only incoming operations may reach the nodes.');
-    return answerAggregate(args, deps, ctx.caller);
+  const questions: Record<QuestionKind, Question> = {
+    crossBorderPattern: (a: AggregateArgs) => ({ args: { ...a, question: 'crossBorderPattern' }, shape: (r) => shapePattern(r) }),
+    trend: (a: TrendArgs) => ({ args: trendArgs(a), shape: (r) => shapeTrend(r, a.interval) }),
+    topK: (a: TopKArgs) => ({ args: topKArgs(a), shape: (r) => shapeTopK(r, a.by, a.k) }),
+    exploitVintages: (a: VintageArgs) => ({ args: vintageArgs(a), shape: (r) => shapeVintages(r, a.by ?? []) }),
+    sectorImpact: (a: ImpactArgs) => ({ args: impactArgs(a), shape: (r) => shapeImpact(r, a.groupBy ?? ['SECTOR']) }),
+    indicatorPrevalence: (a: PrevalenceArgs, day) => {
+      const p = prevalenceArgs(a, options.indicatorKey, day());
+      return { args: p.args, shape: (r) => shapePrevalence(r, p.type, p.window) };
+    },
   };
-  const entity = (typename: string, field: string) => (value: string | null) => (value === null ? null : { __typename: typename, [field]: value });
+  const answerOf = async (ctx: AnalystExecutionContext, info: GraphQLResolveInfo): Promise<unknown> => {
+    const field = ctx.admitted?.get(info.path.key as string);
+    if (!field) throw new AccordError('INTERNAL', 'Only admitted incoming operations may reach the nodes.');
+    return field.shape(await field.answer);
+  };
+  const entity = (typename: string, key: string) => (value: string | null) => (value === null ? null : { __typename: typename, [key]: value });
   const vulnerability = entity('Vulnerability', 'cve');
   const country = entity('Country', 'code');
   const sector = entity('Sector', 'id');
+  const root = (_: unknown, __: unknown, ctx: AnalystExecutionContext, info: GraphQLResolveInfo) => answerOf(ctx, info);
   const resolvers = {
-    Query: {
-      crossBorderPattern: async (_: unknown, args: AggregateArgs, ctx: AnalystExecutionContext) => shapePattern(await ask({ ...args, question: 'crossBorderPattern' }, ctx)),
-      trend: async (_: unknown, args: TrendArgs, ctx: AnalystExecutionContext) => shapeTrend(await ask(trendArgs(args), ctx), args.interval),
-      topK: async (_: unknown, args: TopKArgs, ctx: AnalystExecutionContext) => shapeTopK(await ask(topKArgs(args), ctx), args.by, args.k),
-      exploitVintages: async (_: unknown, args: VintageArgs, ctx: AnalystExecutionContext) => shapeVintages(await ask(vintageArgs(args), ctx), args.by ?? []),
-      sectorImpact: async (_: unknown, args: ImpactArgs, ctx: AnalystExecutionContext) => shapeImpact(await ask(impactArgs(args), ctx), args.groupBy ?? ['SECTOR']),
-      indicatorPrevalence: async (_: unknown, args: PrevalenceArgs, ctx: AnalystExecutionContext) => {
-        const p = prevalenceArgs(args, options.indicatorKey, today());
-        return shapePrevalence(await ask(p.args, ctx), p.type, p.window);
-      },
-    },
+    Query: Object.fromEntries(Object.keys(questions).map((q) => [q, root])),
     // Each answer is shaped with its GraphQL type (questions.ts, ANSWER_TYPE).
     NoisedAnswer: { __resolveType: (a: Envelope) => a.__typename },
     PatternCell: {
@@ -597,5 +640,53 @@ export function buildAnalystSchema(deps: AggregateDeps, options: AnalystSchemaOp
     VintageCell: { sectorInfo: (c: { sector: string | null }) => sector(c.sector) },
     ImpactCell: { sectorInfo: (c: { sector: string | null }) => sector(c.sector) },
   };
-  return buildSubgraphSchema([{ typeDefs: parse(ANALYST_SDL), resolvers: resolvers as never }]);
+  const schema = buildSubgraphSchema([{ typeDefs: parse(ANALYST_SDL), resolvers: resolvers as never }]);
+  const queryType = schema.getQueryType()!;
+
+  return {
+    schema,
+    async admit(document, request, caller) {
+      const operation = getOperationAST(document, request.operationName ?? undefined);
+      if (!operation) throw new AccordError('INVALID_QUERY', 'The operation to run is not in the document; name it with operationName.');
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+      if (coerced.errors) throw new AccordError('INVALID_QUERY', coerced.errors.map((e) => e.message).join(' '));
+      const fields = rootFields(document, operation, coerced.coerced).filter((f) => f.name.value in questions);
+      const prepared = fields.map((f) => {
+        const def = queryType.getFields()[f.name.value]!;
+        return questions[f.name.value as QuestionKind](getArgumentValues(def, f, coerced.coerced) as never, today);
+      });
+      const answers = await answerAll(
+        prepared.map((p) => p.args),
+        deps,
+        caller,
+      );
+      return { caller, admitted: new Map(fields.map((f, i) => [(f.alias ?? f.name).value, { answer: answers[i]!, shape: prepared[i]!.shape }])) };
+    },
+  };
+}
+
+/** The root fields an operation selects, fragments expanded and @skip/@include applied, in order. */
+function rootFields(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): FieldNode[] {
+  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const included = (node: FieldNode | FragmentSpreadNode | InlineFragmentNode) =>
+    getDirectiveValues(GraphQLSkipDirective, node, variables)?.if !== true && getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
+  const out: FieldNode[] = [];
+  const seen = new Set<string>();
+  const walk = (set: SelectionSetNode): void => {
+    for (const s of set.selections) {
+      if (!included(s)) continue;
+      if (s.kind === Kind.FIELD) out.push(s);
+      else if (s.kind === Kind.INLINE_FRAGMENT) walk(s.selectionSet);
+      else if (!seen.has(s.name.value)) {
+        seen.add(s.name.value);
+        const f = fragments.get(s.name.value);
+        if (f) walk(f.selectionSet);
+      }
+    }
+  };
+  walk(operation.selectionSet);
+  // a response key asked twice is one field (GraphQL merges them); admit it once
+  const byKey = new Map<string, FieldNode>();
+  for (const f of out) if (!byKey.has((f.alias ?? f.name).value)) byKey.set((f.alias ?? f.name).value, f);
+  return [...byKey.values()];
 }
