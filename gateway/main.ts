@@ -39,7 +39,14 @@ async function main(): Promise<void> {
     maxCells: num(o.maxCells),
     refreshIntervalMs: num(o.refreshMs),
     logLevel: text(o.logLevel),
-    privacy: given({ rho: num(o.rho), delta: num(o.delta), maxPartitions: num(o.maxPartitions), maxPerPartition: num(o.maxPerPartition) }),
+    privacy: given({
+      rho: num(o.rho),
+      delta: num(o.delta),
+      maxPartitions: num(o.maxPartitions),
+      maxPerPartition: num(o.maxPerPartition),
+      multiplicity: num(o.organisationMultiplicity),
+      horizonDays: num(o.privacyHorizonDays),
+    }),
     logger,
     access: given({
       dataDir: o.dataDir,

@@ -10,11 +10,10 @@
  * allowed the query is refused with POLICY_DENIED naming the rules, never a count.
  *
  * The answer cache serves an identical canonical query (same fingerprint — question, bounds,
- * privacy parameters, TLP levels — same node set, same period) to any member whose policy allows
- * it, at no charge. A STRICT query is served only a complete cached answer. Identical queries that
+ * privacy parameters, TLP levels — same node set) to any member whose policy allows it, at no
+ * charge, while the stored answer is younger than the ledger's answer lifetime. A STRICT query is served only a complete cached answer. Identical queries that
  * arrive while the first is being answered wait for it (in this process) instead of paying again.
  */
-import { ledgerPeriod } from '../../schema/contract/index.js';
 import { AccordError } from '../../schema/errors.js';
 import type { Logger } from 'pino';
 import type { AggregateAnswer, PolicyExclusion } from '../aggregate/answer-types.js';
@@ -22,8 +21,8 @@ import type { AggregatePlan } from '../aggregate/plan.js';
 import type { Admission, AdmissionPort } from '../aggregate/ports.js';
 import type { GrantContext } from '../grants/grant.js';
 import { budgetView } from '../ledger/budget-view.js';
-import { answerCacheKey, type NodeBudgetUnits, type ReservationResult, type ReserveRequest, type StoredAnswer } from '../ledger/ledger.js';
-import { chargeUnits, fromUnits } from '../ledger/units.js';
+import { answerCacheKey, type MemberBudgetUnits, type ReservationResult, type ReserveRequest, type StoredAnswer } from '../ledger/ledger.js';
+import { chargeUnits, fromUnits, type Units } from '../ledger/units.js';
 import { tlpLevelsUpTo, type Member } from '../members.js';
 import type { NodeDecision, PolicyContext, PolicyNode } from '../policy/engine.js';
 import { policyContext } from './policy-context.js';
@@ -36,10 +35,12 @@ export interface PolicyPort {
 /** The ledger operations admission needs (the durable Ledger in production). */
 export interface LedgerPort {
   reserve(req: ReserveRequest): Promise<ReservationResult>;
+  /** Several reservations in one transaction, all or nothing (`Ledger.reserveAll`). */
+  reserveAll(requests: readonly ReserveRequest[]): Promise<ReservationResult[]>;
   cached(cacheKey: string): Promise<StoredAnswer | null>;
-  answered(reservationId: string, entry: { cacheKey: string; queryId: string; period: string; nodes: readonly string[]; answer: string }): Promise<void>;
+  answered(reservationId: string, entry: { cacheKey: string; queryId: string; nodes: readonly string[]; answer: string }): Promise<void>;
   failed(reservationId: string): Promise<void>;
-  budgetsOf(member: string, nodes: readonly string[], period: string): Promise<NodeBudgetUnits[]>;
+  budgetsOf(member: string, nodes: readonly string[], probe: Units): Promise<MemberBudgetUnits>;
 }
 
 export interface AdmissionGateOptions {
@@ -48,19 +49,16 @@ export interface AdmissionGateOptions {
   /** What policies know about a node (registry data). */
   nodeInfo: (id: string) => PolicyNode;
   logger: Logger;
-  /** Current time (the ledger period derives from it). */
-  now?: () => Date;
+  /** The deployment's δ: budgets state cumulative spending as (ε, δ) at this conversion δ. */
+  delta: number;
 }
 
 type CachedAnswer = Omit<AggregateAnswer, 'cached' | 'remainingBudget'>;
 
 export class AdmissionGate implements AdmissionPort {
   private readonly inflight = new Map<string, Promise<CachedAnswer | null>>();
-  private readonly now: () => Date;
 
-  constructor(private readonly options: AdmissionGateOptions) {
-    this.now = options.now ?? (() => new Date());
-  }
+  constructor(private readonly options: AdmissionGateOptions) {}
 
   async admit(input: Parameters<AdmissionPort['admit']>[0]): Promise<Admission> {
     const principal = input.caller?.principal;
@@ -77,8 +75,7 @@ export class AdmissionGate implements AdmissionPort {
     const excluded: PolicyExclusion[] = denied.map((d) => ({ node: d.node, reason: d.reason!, rules: d.rules }));
 
     // 2. answer cache (and identical queries in flight)
-    const period = ledgerPeriod(this.now());
-    const cacheKey = answerCacheKey(plan.queryId, allowed, period);
+    const cacheKey = answerCacheKey(plan.queryId, allowed);
     const reusable = (a: CachedAnswer | null): a is CachedAnswer => a !== null && (plan.query.quorum === 'BEST_EFFORT' || a.coverage.complete);
     /** Waits for identical queries in flight; the first reusable answer, or null once none is in flight. */
     const awaitFlights = async (): Promise<CachedAnswer | null> => {
@@ -91,12 +88,12 @@ export class AdmissionGate implements AdmissionPort {
     };
     for (let checkedStore = false; ; ) {
       const flown = await awaitFlights();
-      if (flown) return this.cachedAnswer(flown, member, allowed, period, excluded, plan);
+      if (flown) return this.cachedAnswer(flown, member, allowed, excluded, plan);
       if (!checkedStore) {
         checkedStore = true;
         const stored = await this.options.ledger.cached(cacheKey);
         const fromStore = stored ? (JSON.parse(stored.answer) as CachedAnswer) : null;
-        if (reusable(fromStore)) return this.cachedAnswer(fromStore, member, allowed, period, excluded, plan);
+        if (reusable(fromStore)) return this.cachedAnswer(fromStore, member, allowed, excluded, plan);
         continue;
       }
       if (!this.inflight.has(cacheKey)) break; // checked in the same tick as the registration below
@@ -113,13 +110,13 @@ export class AdmissionGate implements AdmissionPort {
     };
     let reservation: ReservationResult;
     try {
-      reservation = await this.options.ledger.reserve({ member: member.id, nodes: allowed, charge, period, queryId: plan.queryId, cacheKey });
+      reservation = await this.options.ledger.reserve({ member: member.id, nodes: allowed, charge, queryId: plan.queryId, cacheKey });
     } catch (e) {
       done(null);
       throw e;
     }
     const charged = fromUnits(charge);
-    const grant: GrantContext = { member: member.id, groups: member.groups, rho: charged.rho, delta: charged.delta, period, reservationId: reservation.reservationId };
+    const grant: GrantContext = { member: member.id, groups: member.groups, rho: charged.rho, delta: charged.delta, reservedAt: reservation.reservedAt, reservationId: reservation.reservationId };
     const ledger = this.options.ledger;
     const logger = this.options.logger;
     return {
@@ -131,13 +128,13 @@ export class AdmissionGate implements AdmissionPort {
         const { cached: _c, remainingBudget: _r, ...rest } = answer;
         const storedAnswer: CachedAnswer = { ...rest, coverage: { ...rest.coverage, excluded: [] } };
         try {
-          await ledger.answered(reservation.reservationId, { cacheKey, queryId: plan.queryId, period, nodes: allowed, answer: JSON.stringify(storedAnswer) });
+          await ledger.answered(reservation.reservationId, { cacheKey, queryId: plan.queryId, nodes: allowed, answer: JSON.stringify(storedAnswer) });
           done(storedAnswer);
         } catch (e) {
           done(null);
           logger.error({ err: e, reservation: reservation.reservationId }, 'could not store an answer; it is released uncached');
         }
-        return { ...answer, coverage: { ...answer.coverage, excluded }, cached: false, remainingBudget: reservation.budgets.map(budgetView) };
+        return { ...answer, coverage: { ...answer.coverage, excluded }, cached: false, remainingBudget: reservation.nodes.map((b) => budgetView(b, this.options.delta)) };
       },
       failed: async (error) => {
         done(null);
@@ -150,8 +147,8 @@ export class AdmissionGate implements AdmissionPort {
     };
   }
 
-  private cachedAnswer(a: CachedAnswer, member: Member, nodes: string[], period: string, excluded: PolicyExclusion[], plan: AggregatePlan): Admission {
-    const ledger = this.options.ledger;
+  private cachedAnswer(a: CachedAnswer, member: Member, nodes: string[], excluded: PolicyExclusion[], plan: AggregatePlan): Admission {
+    const { ledger, delta } = this.options;
     this.options.logger.debug({ event: 'answer-cached', queryId: plan.queryId, member: member.id }, 'answer served from the cache');
     return {
       kind: 'cached',
@@ -159,7 +156,7 @@ export class AdmissionGate implements AdmissionPort {
         ...a,
         coverage: { ...a.coverage, excluded },
         cached: true,
-        remainingBudget: async () => (await ledger.budgetsOf(member.id, nodes, period)).map(budgetView),
+        remainingBudget: async () => (await ledger.budgetsOf(member.id, nodes, chargeUnits(plan.zcdp))).nodes.map((b) => budgetView(b, delta)),
       },
     };
   }
