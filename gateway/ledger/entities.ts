@@ -108,7 +108,10 @@ export const LedgerAccountSchema = new EntitySchema<LedgerAccount>({
 export const ReservationSchema = new EntitySchema<Reservation>({
   name: 'Reservation',
   tableName: 'accord_reservation',
-  indexes: [{ name: 'accord_reservation_member_period_index', properties: ['member', 'period'] }],
+  indexes: [
+    { name: 'accord_reservation_member_period_index', properties: ['member', 'period'] },
+    { name: 'accord_reservation_created_index', properties: ['createdAt'] },
+  ],
   properties: {
     id: { type: 'string', primary: true, length: 36 },
     member: { type: 'string', length: 128 },
