@@ -11,7 +11,6 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { Logger } from 'pino';
 import { listen } from '../runtime/http.js';
-import { ledgerPeriod } from '../schema/contract/index.js';
 import type { Entropy } from '../schema/privacy/index.js';
 import { AdmissionGate, type LedgerPort, type PolicyPort } from './admission/gate.js';
 import type { Scatter } from './aggregate/ports.js';
@@ -27,7 +26,8 @@ import { createLogger } from './log.js';
 import { Ledger } from './ledger/ledger.js';
 import { openGatewayOrm } from './ledger/orm.js';
 import { NodeClient } from './net/node-client.js';
-import { budgetView } from './ledger/budget-view.js';
+import { budgetView, federationBudgetView } from './ledger/budget-view.js';
+import { chargeUnits } from './ledger/units.js';
 import type { PolicyNode } from './policy/engine.js';
 import { AccessControl, type ReloadResult } from './policy/store.js';
 import { NodeRegistry } from './registry/index.js';
@@ -116,7 +116,7 @@ export async function buildGateway(options: CreateGatewayOptions = {}): Promise<
   const { privateJwk } = await ensureSigningKey(a.signingKey, a.signingJwksOut);
   const signer = await GrantSigner.create(privateJwk, a.gatewayId);
   const orm = await openGatewayOrm({ db: a.db, ...(a.pgSchema ? { pgSchema: a.pgSchema } : {}) });
-  const ledger = await Ledger.open(orm, () => access.budgets);
+  const ledger = await Ledger.open(orm, () => access.budgets, { horizonDays: config.privacy.horizonDays, federation: config.privacy.multiplicity > 1, now });
   logger.info({ policies: access.engine.policies.ids, members: access.members.length, db: ledger.dialect, grantKid: signer.kid }, 'access control ready');
 
   const client = new NodeClient({ maxResponseBytes: config.maxNodeResponseBytes });
@@ -134,9 +134,10 @@ export async function buildGateway(options: CreateGatewayOptions = {}): Promise<
       ledger: options.admission?.ledger ?? ledger,
       nodeInfo: (id) => nodeInfo.get(id) ?? { id, kind: 'unknown' },
       logger,
-      now,
+      delta: config.privacy.delta,
       maxRequestRho: config.maxRequestRho,
     });
+    const myProbe = chargeUnits({ rho: config.privacy.rho, delta: 0 });
     const headersFor = grantHeaders(signer, now);
     const reloadPolicies = (): ReloadResult => {
       let result: ReloadResult;
@@ -160,7 +161,10 @@ export async function buildGateway(options: CreateGatewayOptions = {}): Promise<
       gate,
       headersFor,
       platformAccess: {
-        budgets: async (p, nodes) => (await ledger.budgetsOf(p.member.id, nodes, ledgerPeriod(now()))).map(budgetView),
+        budgets: async (p, nodes) => {
+          const b = await ledger.budgetsOf(p.member.id, nodes, myProbe);
+          return { nodes: b.nodes.map((x) => budgetView(x, config.privacy.delta)), federation: federationBudgetView(b.federation, config.privacy.delta) };
+        },
         reload: reloadPolicies,
       },
       ...(options.scatter ? { scatter: options.scatter(headersFor) } : {}),

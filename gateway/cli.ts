@@ -26,6 +26,10 @@ export function gatewayProgram(): Command {
     .addOption(option('--nodes <file>', 'JSON file listing the member nodes [{ id, name, kind, url }]', 'ACCORD_NODES_FILE').default(null, 'no members'))
     .addOption(option('--rho <rho>', 'ρ (zCDP) per query', 'ACCORD_RHO').default(privacy.rho))
     .addOption(option('--delta <delta>', 'δ for the (ε, δ) statement', 'ACCORD_DELTA').default(privacy.delta, privacy.delta.toExponential()))
+    .addOption(option('--privacy-horizon-days <days>', 'privacy horizon: every budget cap applies to the charges of this trailing window', 'ACCORD_PRIVACY_HORIZON_DAYS').default(privacy.horizonDays))
+    .addOption(
+      option('--organisation-multiplicity <k>', 'K: the most nodes one organisation may be reported to (scales sensitivities; K > 1 adds the federation-wide ledgers)', 'ACCORD_ORGANISATION_MULTIPLICITY').default(privacy.multiplicity),
+    )
     .addOption(option('--quorum <mode>', 'default quorum', 'ACCORD_QUORUM').choices(QUORUM_MODES as string[]).default(DEFAULT_CONFIG.quorum))
     .addOption(option('--node-timeout-ms <ms>', 'per-node deadline', 'ACCORD_NODE_TIMEOUT_MS').default(DEFAULT_CONFIG.nodeTimeoutMs))
     .addOption(option('--max-cells <n>', 'largest number of cells an answer may release').default(DEFAULT_CONFIG.maxCells))
@@ -38,7 +42,7 @@ export function gatewayProgram(): Command {
     .addOption(option('--data-dir <dir>', 'folder of the embedded defaults (keys, database, members, policies)', 'ACCORD_DATA_DIR').default('./data'))
     .addOption(option('--members <file>', 'members file', 'ACCORD_MEMBERS_FILE').default(null, '<data-dir>/members.json'))
     .addOption(option('--policies <file>', 'Cedar access policies', 'ACCORD_POLICIES_FILE').default(null, '<data-dir>/policies.cedar'))
-    .addOption(option('--budgets <file>', 'budgets file: node caps and member allocations', 'ACCORD_BUDGETS_FILE').default(null, `built-in: node cap ρ ${DEFAULT_BUDGETS.nodeCap.rho}, allocation ρ ${DEFAULT_BUDGETS.allocation.rho} per month`))
+    .addOption(option('--budgets <file>', 'budgets file: node caps, member allocations, federation cap', 'ACCORD_BUDGETS_FILE').default(null, `built-in: node cap ρ ${DEFAULT_BUDGETS.nodeCap.rho}, allocation ρ ${DEFAULT_BUDGETS.allocation.rho}, federation cap ρ ${DEFAULT_BUDGETS.federationCap.rho} over the horizon`))
     .addOption(option('--jwks-file <file>', 'member-token keys, a local JWKS', 'ACCORD_JWKS_FILE').default(null, '<data-dir>/dev-jwks.json unless --jwks-url'))
     .addOption(option('--jwks-url <url>', 'member-token keys, a JWKS URL (instead of --jwks-file)', 'ACCORD_JWKS_URL'))
     .addOption(option('--token-issuer <iss>', 'required iss of member tokens', 'ACCORD_TOKEN_ISSUER').default(access.tokenIssuer))

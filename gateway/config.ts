@@ -77,8 +77,10 @@ export interface PrivacyDefaults {
   maxPartitions: number;
   /** L∞ bound: rows one organisation may contribute per group (INCIDENTS; ORGANISATIONS always uses 1). */
   maxPerPartition: number;
-  /** K: nodes one organisation may appear in (multiplies sensitivity). */
+  /** K: nodes one organisation may appear in (multiplies sensitivity; K > 1 enables the federation-wide ledgers). */
   multiplicity: number;
+  /** The privacy horizon in days: every cap applies to the charges of this trailing window. */
+  horizonDays: number;
 }
 
 export interface GatewayConfig {
@@ -145,7 +147,7 @@ export const REQUEST_RHO_QUESTIONS = 10;
 export const DEFAULT_CONFIG: Readonly<Omit<GatewayConfig, 'nodes' | 'access' | 'maxRequestRho'>> = Object.freeze({
   port: 4000,
   host: '127.0.0.1',
-  privacy: Object.freeze({ rho: 0.05, delta: 1e-6, maxPartitions: 4, maxPerPartition: 2, multiplicity: 1 }),
+  privacy: Object.freeze({ rho: 0.05, delta: 1e-6, maxPartitions: 4, maxPerPartition: 2, multiplicity: 1, horizonDays: 365 }),
   quorum: 'STRICT' as QuorumMode,
   nodeTimeoutMs: 10_000,
   maxCells: 5_000,
@@ -247,6 +249,7 @@ export function resolveConfig(input: GatewayConfigInput = {}): GatewayConfig {
   positiveInt('privacy.maxPartitions', privacy.maxPartitions);
   positiveInt('privacy.maxPerPartition', privacy.maxPerPartition);
   positiveInt('privacy.multiplicity', privacy.multiplicity);
+  positiveInt('privacy.horizonDays', privacy.horizonDays);
   const access = resolveAccess(input.access);
   const cfg: GatewayConfig = {
     ...DEFAULT_CONFIG,

@@ -41,7 +41,14 @@ async function main(): Promise<void> {
     circuitCooldownMs: num(o.circuitCooldownMs),
     maxRequestRho: num(o.maxRequestRho),
     logLevel: text(o.logLevel),
-    privacy: given({ rho: num(o.rho), delta: num(o.delta), maxPartitions: num(o.maxPartitions), maxPerPartition: num(o.maxPerPartition) }),
+    privacy: given({
+      rho: num(o.rho),
+      delta: num(o.delta),
+      maxPartitions: num(o.maxPartitions),
+      maxPerPartition: num(o.maxPerPartition),
+      multiplicity: num(o.organisationMultiplicity),
+      horizonDays: num(o.privacyHorizonDays),
+    }),
     logger,
     access: given({
       dataDir: o.dataDir,

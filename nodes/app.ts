@@ -129,7 +129,7 @@ export async function buildNode(c: NodeConfig): Promise<BuiltNode> {
       orm,
       token: cfg.operatorToken,
       logger,
-      routes: { '/ledger': async (url) => ({ id: cfg.id, ...(await grants.ledger(url.searchParams.get('period') ?? undefined)) }) },
+      routes: { '/ledger': async () => ({ id: cfg.id, ...(await grants.ledger()) }) },
     });
     return { id: cfg.id, orm, config: cfg, logger, service, graphql, operator, close };
   } catch (e) {

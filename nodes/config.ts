@@ -13,7 +13,7 @@ import { resolveGrantConfig, type GrantConfigInput, type ResolvedGrantConfig } f
 import { DEFAULT_CONTRIBUTING_TLP, checkContributingTlp } from './contribution/tlp-gate.js';
 import type { RegionLookup } from './db/regions.js';
 
-/** Grant fields (`gatewayJwks`, `gatewayIssuer`, `grants`, `sharingRules`, `memberCapRho`, `nodeCapRho`): see GrantConfigInput. */
+/** Grant fields (`gatewayJwks`, `gatewayIssuer`, `grants`, `sharingRules`, `memberCapRho`, `nodeCapRho`, `horizonDays`): see GrantConfigInput. */
 export interface NodeConfig extends GrantConfigInput {
   /** The node's public id (letters, digits, `-`, `_`; at most 64). */
   id: string;

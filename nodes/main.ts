@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     sharingRules: o.sharingRules || undefined,
     memberCapRho: o.memberCapRho,
     nodeCapRho: o.nodeCapRho,
+    horizonDays: o.privacyHorizonDays,
     grants: o.insecureNoGrants ? 'disabled' : 'required',
   };
   let node: Awaited<ReturnType<typeof createNode>>;

@@ -54,8 +54,11 @@ const GATEWAY_MAIN = resolve(here, '../gateway/main.js');
 const READY_TIMEOUT_MS = 180_000;
 /** Lifetime of the development tokens printed at start. */
 const TOKEN_TTL_SECONDS = 12 * 3600;
-/** The demo nodes' own per-member cap (ρ per month): the largest demo allocation (see DEMO_BUDGETS). */
+/** The demo nodes' own per-member cap (ρ over the 365-day horizon): the largest demo allocation (see DEMO_BUDGETS). */
 const NODE_MEMBER_CAP_RHO = Math.max(DEMO_BUDGETS.allocation.rho, ...DEMO_BUDGETS.allocations.map((a) => a.rho));
+
+/** K of the demo federation: a national CERT plus the energy ISAC. */
+const DEMO_ORGANISATION_MULTIPLICITY = 2;
 
 function nonNegativeInt(value: string): number {
   const n = Number(value);
@@ -259,6 +262,9 @@ async function main(): Promise<void> {
     '--members', membersFile,
     '--policies', policiesFile,
     '--budgets', budgetsFile,
+    // An energy company may report to its national CERT and to the energy ISAC (CERT countries are
+    // disjoint, there is one ISAC): one organisation is at most at two demo nodes.
+    '--organisation-multiplicity', String(DEMO_ORGANISATION_MULTIPLICITY),
     '--jwks-file', issuer.jwksFile,
     '--signing-key', signingKey,
     '--signing-jwks-out', grantJwks,

@@ -10,11 +10,11 @@
  * allowed the query is refused with POLICY_DENIED naming the rules, never a count.
  *
  * The answer cache serves an identical canonical query (same fingerprint — question, bounds,
- * privacy parameters, TLP levels — same node set, same period) to any member whose policy allows
- * it, at no charge. A STRICT query is served only a complete cached answer. Identical queries that
+ * privacy parameters, TLP levels — same node set) to any member whose policy allows it, at no
+ * charge, while the stored answer is younger than the ledger's answer lifetime. A STRICT query is
+ * served only a complete cached answer. Identical queries that
  * arrive while the first is being answered wait for it (in this process) instead of paying again.
  */
-import { ledgerPeriod } from '../../schema/contract/index.js';
 import { AccordError } from '../../schema/errors.js';
 import type { Logger } from 'pino';
 import type { AggregateAnswer, PolicyExclusion } from '../aggregate/answer-types.js';
@@ -23,7 +23,7 @@ import type { Admission, AdmissionInput, AdmissionPort, Scatter } from '../aggre
 import type { GatewayContext } from '../context.js';
 import type { GrantContext } from '../grants/grant.js';
 import { budgetView } from '../ledger/budget-view.js';
-import { answerCacheKey, type NodeBudgetUnits, type ReservationResult, type ReserveRequest, type StoredAnswer } from '../ledger/ledger.js';
+import { answerCacheKey, type MemberBudgetUnits, type ReservationResult, type ReserveRequest, type StoredAnswer } from '../ledger/ledger.js';
 import { chargeUnits, fromUnits, type Units } from '../ledger/units.js';
 import { tlpLevelsUpTo, type Member } from '../members.js';
 import type { NodeDecision, PolicyContext, PolicyNode } from '../policy/engine.js';
@@ -39,9 +39,9 @@ export interface LedgerPort {
   /** Reserves every request's charge in one transaction, all or nothing (BUDGET_EXHAUSTED otherwise). */
   reserveAll(reqs: readonly ReserveRequest[]): Promise<ReservationResult[]>;
   cached(cacheKey: string): Promise<StoredAnswer | null>;
-  answered(reservationId: string, entry: { cacheKey: string; queryId: string; period: string; nodes: readonly string[]; answer: string }): Promise<void>;
+  answered(reservationId: string, entry: { cacheKey: string; queryId: string; nodes: readonly string[]; answer: string }): Promise<void>;
   failed(reservationId: string): Promise<void>;
-  budgetsOf(member: string, nodes: readonly string[], period: string): Promise<NodeBudgetUnits[]>;
+  budgetsOf(member: string, nodes: readonly string[], probe: Units): Promise<MemberBudgetUnits>;
 }
 
 export interface AdmissionGateOptions {
@@ -50,8 +50,8 @@ export interface AdmissionGateOptions {
   /** What policies know about a node (registry data). */
   nodeInfo: (id: string) => PolicyNode;
   logger: Logger;
-  /** Current time (the ledger period derives from it). */
-  now?: () => Date;
+  /** The deployment's δ: budgets state cumulative spending as (ε, δ) at this conversion δ. */
+  delta: number;
   /** Largest ρ one request may reserve over all its fresh questions. */
   maxRequestRho: number;
 }
@@ -74,11 +74,8 @@ type Land = (answer: CachedAnswer | null) => void;
 
 export class AdmissionGate implements AdmissionPort {
   private readonly inflight = new Map<string, Promise<CachedAnswer | null>>();
-  private readonly now: () => Date;
 
-  constructor(private readonly options: AdmissionGateOptions) {
-    this.now = options.now ?? (() => new Date());
-  }
+  constructor(private readonly options: AdmissionGateOptions) {}
 
   async admitAll(inputs: readonly AdmissionInput[], caller: GatewayContext | undefined, availability: Scatter['availability']): Promise<Admission[]> {
     const principal = caller?.principal;
@@ -99,7 +96,6 @@ export class AdmissionGate implements AdmissionPort {
 
     // 2. nodes known to be down are left out before anything is reserved
     const down = new Set((await availability([...new Set(decided.flatMap((d) => d.allowed))])).down);
-    const period = ledgerPeriod(this.now());
     const questions: Question[] = decided.map((d) => {
       const missing = d.allowed.filter((n) => down.has(n)).map((node) => ({ node, reason: 'UNREACHABLE' }));
       if (missing.length > 0 && d.plan.query.quorum === 'STRICT') {
@@ -111,7 +107,7 @@ export class AdmissionGate implements AdmissionPort {
       }
       const nodes = d.allowed.filter((n) => !down.has(n));
       if (nodes.length === 0) throw new AccordError('NO_NODES', 'Every node this question may ask is known to be down; nothing was asked or charged. Retry later.', { missing });
-      return { ...d, nodes, cacheKey: answerCacheKey(d.plan.queryId, d.allowed, period) };
+      return { ...d, nodes, cacheKey: answerCacheKey(d.plan.queryId, d.allowed) };
     });
 
     // 3. identical questions in this request are answered once; the others go to the answer cache
@@ -131,7 +127,7 @@ export class AdmissionGate implements AdmissionPort {
     for (let checkStore = true; pending.length > 0; checkStore = false) {
       const hits = await Promise.all(pending.map((i) => this.lookup(questions[i]!, checkStore)));
       pending.forEach((i, k) => {
-        if (hits[k]) admissions[i] = this.cachedAnswer(hits[k]!, member, questions[i]!, period);
+        if (hits[k]) admissions[i] = this.cachedAnswer(hits[k]!, member, questions[i]!);
       });
       pending = pending.filter((_, k) => !hits[k]);
       // checked in the same tick as the registration: a question now in flight elsewhere waits for it
@@ -157,7 +153,7 @@ export class AdmissionGate implements AdmissionPort {
       reservations = await this.options.ledger.reserveAll(
         fresh.map((i, k) => {
           const q = questions[i]!;
-          return { member: member.id, nodes: q.nodes, charge: charges[k]!, period, queryId: q.plan.queryId, cacheKey: q.cacheKey };
+          return { member: member.id, nodes: q.nodes, charge: charges[k]!, queryId: q.plan.queryId, cacheKey: q.cacheKey };
         }),
       );
     } catch (e) {
@@ -165,7 +161,7 @@ export class AdmissionGate implements AdmissionPort {
       throw e;
     }
     fresh.forEach((i, k) => {
-      admissions[i] = this.freshAdmission(questions[i]!, member, period, charges[k]!, reservations[k]!, lands.get(i)!);
+      admissions[i] = this.freshAdmission(questions[i]!, member, charges[k]!, reservations[k]!, lands.get(i)!);
     });
     return admissions;
   }
@@ -199,10 +195,10 @@ export class AdmissionGate implements AdmissionPort {
     };
   }
 
-  private freshAdmission(q: Question, member: Member, period: string, charge: Units, reservation: ReservationResult, land: Land): Admission {
+  private freshAdmission(q: Question, member: Member, charge: Units, reservation: ReservationResult, land: Land): Admission {
     const charged = fromUnits(charge);
-    const grant: GrantContext = { member: member.id, groups: member.groups, rho: charged.rho, delta: charged.delta, period, reservationId: reservation.reservationId };
-    const { ledger, logger } = this.options;
+    const grant: GrantContext = { member: member.id, groups: member.groups, rho: charged.rho, delta: charged.delta, reservedAt: reservation.reservedAt, reservationId: reservation.reservationId };
+    const { ledger, logger, delta } = this.options;
     return {
       kind: 'fresh',
       plan: q.plan,
@@ -213,13 +209,13 @@ export class AdmissionGate implements AdmissionPort {
         const { cached: _c, remainingBudget: _r, ...rest } = answer;
         const storedAnswer: CachedAnswer = { ...rest, coverage: { ...rest.coverage, excluded: [] } };
         try {
-          await ledger.answered(reservation.reservationId, { cacheKey: q.cacheKey, queryId: q.plan.queryId, period, nodes: q.allowed, answer: JSON.stringify(storedAnswer) });
+          await ledger.answered(reservation.reservationId, { cacheKey: q.cacheKey, queryId: q.plan.queryId, nodes: q.allowed, answer: JSON.stringify(storedAnswer) });
           land(storedAnswer);
         } catch (e) {
           land(null);
           logger.error({ err: e, reservation: reservation.reservationId }, 'could not store an answer; it is released uncached');
         }
-        return { ...answer, coverage: { ...answer.coverage, excluded: q.excluded }, cached: false, remainingBudget: reservation.budgets.map(budgetView) };
+        return { ...answer, coverage: { ...answer.coverage, excluded: q.excluded }, cached: false, remainingBudget: reservation.nodes.map((b) => budgetView(b, delta)) };
       },
       failed: async (error) => {
         land(null);
@@ -232,8 +228,8 @@ export class AdmissionGate implements AdmissionPort {
     };
   }
 
-  private cachedAnswer(a: CachedAnswer, member: Member, q: Question, period: string): Admission {
-    const ledger = this.options.ledger;
+  private cachedAnswer(a: CachedAnswer, member: Member, q: Question): Admission {
+    const { ledger, delta } = this.options;
     this.options.logger.debug({ event: 'answer-cached', queryId: q.plan.queryId, member: member.id }, 'answer served from the cache');
     return {
       kind: 'cached',
@@ -241,7 +237,7 @@ export class AdmissionGate implements AdmissionPort {
         ...a,
         coverage: { ...a.coverage, excluded: q.excluded },
         cached: true,
-        remainingBudget: async () => (await ledger.budgetsOf(member.id, q.allowed, period)).map(budgetView),
+        remainingBudget: async () => (await ledger.budgetsOf(member.id, q.allowed, chargeUnits(q.plan.zcdp))).nodes.map((b) => budgetView(b, delta)),
       },
     };
   }

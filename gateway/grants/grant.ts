@@ -7,14 +7,15 @@ import { GRANT_HEADER, type ContributionRequest } from '../../schema/contract/in
 import { AccordError } from '../../schema/errors.js';
 import type { GrantSigner } from './signer.js';
 
-/** An admitted query's grant: who asks, what was reserved for it, and in which ledger period. */
+/** An admitted query's grant: who asks, what was reserved for it, and when. */
 export interface GrantContext {
   member: string;
   groups: readonly string[];
   /** Charge per node as recorded in the ledger (rounded up). */
   rho: number;
   delta: number;
-  period: string;
+  /** ISO 8601 time of the reservation (the grant's `per`). */
+  reservedAt: string;
   reservationId: string;
 }
 
@@ -28,7 +29,7 @@ export type NodeHeaders = (node: { id: string }, request: ContributionRequest, g
 export function grantHeaders(signer: GrantSigner, now: () => Date): NodeHeaders {
   return async (node, request, grant) => {
     if (!grant) throw new AccordError('INTERNAL', 'A contribution request without an admission reached the scatter.');
-    const { token } = await signer.sign(node.id, { member: grant.member, groups: grant.groups, request, rho: grant.rho, delta: grant.delta, period: grant.period }, now().getTime());
+    const { token } = await signer.sign(node.id, { member: grant.member, groups: grant.groups, request, rho: grant.rho, delta: grant.delta, reservedAt: grant.reservedAt }, now().getTime());
     return { [GRANT_HEADER]: token };
   };
 }

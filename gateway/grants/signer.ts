@@ -69,8 +69,8 @@ export interface GrantInput {
   /** zCDP charge per node. */
   rho: number;
   delta: number;
-  /** Ledger period of the reservation. */
-  period: string;
+  /** ISO 8601 time of the reservation that paid for it. */
+  reservedAt: string;
 }
 
 export class GrantSigner {
@@ -99,7 +99,7 @@ export class GrantSigner {
       fp: contributionFingerprint(g.request),
       rho: g.rho,
       delta: g.delta,
-      per: g.period,
+      per: g.reservedAt,
       jti: randomUUID(),
       iat,
       exp: iat + Math.min(GRANT_TTL_SECONDS, MAX_GRANT_TTL_SECONDS),

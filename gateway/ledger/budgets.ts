@@ -1,18 +1,26 @@
 /**
- * Budget configuration (DESIGN §3): the node operators' caps (per node per period, on what a
- * node's data may leak to the whole federation) and platform staff's allocations (per member per
- * node per period, within those caps). Periods are calendar months (UTC, `ledgerPeriod`).
+ * Budget configuration (DESIGN §3). Every cap applies to the charges made over the privacy horizon
+ * (a rolling window, 365 days by default; `Ledger`):
+ *
+ * - the node operators' caps (per node, on what a node's data may leak to the whole federation);
+ * - platform staff's allocations (per member per node, within those caps);
+ * - with K > 1 (organisations reported to several nodes), the federation cap (every fresh answer
+ *   charges it once, whatever nodes it asks: it bounds each organisation's total) and staff's
+ *   federation-wide allocation per member within it.
  *
  * File form (JSON; every field optional):
  *
  *   {
- *     "nodeCap":    { "rho": 5, "delta": 1e-4 },                 // default cap of every node
+ *     "nodeCap":    { "rho": 5, "delta": 5e-5 },                 // default cap of every node
  *     "nodeCaps":   { "cert-fr": { "rho": 10 } },                // per-node caps
  *     "allocation": { "rho": 1, "delta": 1e-5 },                 // default allocation per member per node
  *     "allocations": [                                           // overrides; the most specific wins
  *       { "member": "eu-enisa", "rho": 2 },                      //   a member on every node
  *       { "member": "eu-enisa", "node": "cert-fr", "rho": 3 }    //   a member on one node
- *     ]
+ *     ],
+ *     "federationCap": { "rho": 5, "delta": 5e-5 },              // K > 1: the federation-wide cap
+ *     "federationAllocation": { "rho": 1, "delta": 1e-5 },       // K > 1: default per member, federation-wide
+ *     "federationAllocations": { "eu-enisa": { "rho": 2 } }      // K > 1: per member
  *   }
  */
 import { readFileSync } from 'node:fs';
@@ -37,6 +45,9 @@ export interface BudgetConfig {
   nodeCaps: Record<string, PrivacyAmount>;
   allocation: PrivacyAmount;
   allocations: AllocationOverride[];
+  federationCap: PrivacyAmount;
+  federationAllocation: PrivacyAmount;
+  federationAllocations: Record<string, PrivacyAmount>;
 }
 
 /** A partial budget configuration; amounts may omit δ. */
@@ -45,14 +56,25 @@ export interface BudgetConfigInput {
   nodeCaps?: Record<string, Partial<PrivacyAmount>>;
   allocation?: Partial<PrivacyAmount>;
   allocations?: AllocationOverride[];
+  federationCap?: Partial<PrivacyAmount>;
+  federationAllocation?: Partial<PrivacyAmount>;
+  federationAllocations?: Record<string, Partial<PrivacyAmount>>;
 }
 
-/** Demo defaults: a node leaks at most ρ = 5 a month to the federation; a member gets ρ = 1 a month per node. */
+/**
+ * Defaults over the 365-day horizon (docs/privacy.md, "Defaults"): a node's data leaks at most ρ = 5
+ * (ε ≈ 20.6 at δ = 10⁻⁶) a year to the federation, the federation as a whole (K > 1) the same per
+ * organisation; a member gets ρ = 1 a year per node and federation-wide — 20 fresh questions at the
+ * default ρ = 0.05. δ caps cover as many partition-selection questions (δ/2 = 5·10⁻⁷ each) as ρ does.
+ */
 export const DEFAULT_BUDGETS: Readonly<BudgetConfig> = Object.freeze({
-  nodeCap: { rho: 5, delta: 1e-4 },
+  nodeCap: { rho: 5, delta: 5e-5 },
   nodeCaps: {},
   allocation: { rho: 1, delta: 1e-5 },
   allocations: [],
+  federationCap: { rho: 5, delta: 5e-5 },
+  federationAllocation: { rho: 1, delta: 1e-5 },
+  federationAllocations: {},
 });
 
 function invalid(message: string): never {
@@ -79,8 +101,10 @@ export function resolveBudgets(input: BudgetConfigInput | undefined): BudgetConf
   if (typeof i !== 'object' || i === null || Array.isArray(i)) invalid('The budgets configuration must be a JSON object.');
   const nodeCap = amount('nodeCap', i.nodeCap, DEFAULT_BUDGETS.nodeCap);
   const allocation = amount('allocation', i.allocation, DEFAULT_BUDGETS.allocation);
-  const nodeCaps: Record<string, PrivacyAmount> = {};
-  for (const [node, cap] of Object.entries(i.nodeCaps ?? {})) nodeCaps[node] = amount(`nodeCaps.${node}`, cap, nodeCap);
+  const nodeCaps = amounts('nodeCaps', i.nodeCaps, nodeCap);
+  const federationCap = amount('federationCap', i.federationCap, DEFAULT_BUDGETS.federationCap);
+  const federationAllocation = amount('federationAllocation', i.federationAllocation, DEFAULT_BUDGETS.federationAllocation);
+  const federationAllocations = amounts('federationAllocations', i.federationAllocations, federationAllocation);
   if (!Array.isArray(i.allocations ?? [])) invalid('allocations must be a list of { member, node?, rho, delta? }.');
   const allocations = (i.allocations ?? []).map((a, k) => {
     if (typeof a !== 'object' || a === null || typeof a.member !== 'string' || a.member === '') invalid(`allocations[${k}] needs a member id.`);
@@ -88,7 +112,15 @@ export function resolveBudgets(input: BudgetConfigInput | undefined): BudgetConf
     const amt = amount(`allocations[${k}]`, a, allocation);
     return { member: a.member, ...(a.node ? { node: a.node } : {}), rho: amt.rho, delta: amt.delta };
   });
-  return { nodeCap, nodeCaps, allocation, allocations };
+  return { nodeCap, nodeCaps, allocation, allocations, federationCap, federationAllocation, federationAllocations };
+}
+
+/** A map of id → amount, each filled from `fallback`. Throws AccordError('CONFIG_INVALID'). */
+function amounts(where: string, raw: Record<string, Partial<PrivacyAmount>> | undefined, fallback: PrivacyAmount): Record<string, PrivacyAmount> {
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) invalid(`${where} must be an object of id → { rho, delta }.`);
+  const out: Record<string, PrivacyAmount> = {};
+  for (const [id, a] of Object.entries(raw ?? {})) out[id] = amount(`${where}.${id}`, a, fallback);
+  return out;
 }
 
 /** Reads and validates a budgets file. Throws AccordError('CONFIG_INVALID'). */
@@ -115,6 +147,9 @@ export class Budgets {
   private readonly allocationUnits: Units;
   private readonly memberAll = new Map<string, Units>();
   private readonly memberNode = new Map<string, Units>();
+  private readonly federationCapUnits: Units;
+  private readonly federationAllocationUnits: Units;
+  private readonly memberFederation = new Map<string, Units>();
 
   constructor(readonly config: BudgetConfig) {
     this.nodeCapUnits = capUnits(config.nodeCap);
@@ -125,15 +160,28 @@ export class Budgets {
       if (a.node) this.memberNode.set(`${a.member}\u0001${a.node}`, u);
       else this.memberAll.set(a.member, u);
     }
+    this.federationCapUnits = capUnits(config.federationCap);
+    this.federationAllocationUnits = capUnits(config.federationAllocation);
+    for (const [m, a] of Object.entries(config.federationAllocations)) this.memberFederation.set(m, capUnits(a));
   }
 
-  /** The operator's cap of `node` per period. */
+  /** The operator's cap of `node` over the horizon. */
   nodeCap(node: string): Units {
     return this.nodeCapsUnits.get(node) ?? this.nodeCapUnits;
   }
 
-  /** The allocation of `member` on `node` per period (most specific override first). */
+  /** The allocation of `member` on `node` over the horizon (most specific override first). */
   allocation(member: string, node: string): Units {
     return this.memberNode.get(`${member}\u0001${node}`) ?? this.memberAll.get(member) ?? this.allocationUnits;
+  }
+
+  /** The federation-wide cap over the horizon (enforced when K > 1). */
+  federationCap(): Units {
+    return this.federationCapUnits;
+  }
+
+  /** The federation-wide allocation of `member` over the horizon (enforced when K > 1). */
+  federationAllocation(member: string): Units {
+    return this.memberFederation.get(member) ?? this.federationAllocationUnits;
   }
 }

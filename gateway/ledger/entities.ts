@@ -3,13 +3,38 @@
  * privacy ledgers, reservations and the answer cache. Entities are storage, not contract; the
  * GraphQL types in `federation/subgraphs` are built from them by hand. The tables are created by
  * the migrations in `./migrations/` (same DDL on SQLite and PostgreSQL); amounts are BIGINT ledger
- * units (see `units.ts`), times are ISO 8601 strings (UTC), lists are JSON text.
+ * units (see `units.ts`), times are ISO 8601 strings (UTC) but a charge's `at` (epoch ms), lists are JSON text.
  */
 import { EntitySchema } from '@mikro-orm/core';
 
-/** `NODE`: a node operator's cap for one period. `MEMBER`: one member's allocation on one node for one period. */
+/** The monthly ledgers before the horizon (kept for audit, no longer written). */
 export type LedgerKind = 'NODE' | 'MEMBER';
 
+/** A ledger: a node's cap, a member's allocation on a node, the federation cap, a member's federation allocation. */
+export type AccountKind = 'NODE' | 'MEMBER' | 'FEDERATION' | 'MEMBER_FEDERATION';
+
+/** One ledger account; its row is what a reservation locks. Caps come from the budgets configuration. */
+export interface Account {
+  /** `NODE|<node>`, `MEMBER|<node>|<member>`, `FEDERATION` or `MEMBER_FEDERATION|<member>`. */
+  id: string;
+  kind: AccountKind;
+  node: string | null;
+  member: string | null;
+}
+
+/** One charge to one account; it counts against the account's cap for the horizon after `at`. */
+export interface Charge {
+  accountId: string;
+  /** The reservation that made it (`period:<YYYY-MM>` for monthly spending carried over by the migration). */
+  reservationId: string;
+  /** Epoch milliseconds. */
+  at: string;
+  /** pico-ρ, femto-δ. */
+  rho: string;
+  delta: string;
+}
+
+/** A monthly ledger row (before the horizon). */
 export interface LedgerAccount {
   /** `NODE|<period>|<node>` or `MEMBER|<period>|<node>|<member>`. */
   id: string;
@@ -49,9 +74,10 @@ export interface Reservation {
 }
 
 export interface CachedAnswer {
-  /** SHA-256 (hex) of queryId, node set and period. */
+  /** SHA-256 (hex) of queryId and node set. */
   cacheKey: string;
   queryId: string;
+  /** Month of the answer (audit). */
   period: string;
   /** JSON array of the node ids asked. */
   nodes: string;
@@ -82,7 +108,10 @@ export const LedgerAccountSchema = new EntitySchema<LedgerAccount>({
 export const ReservationSchema = new EntitySchema<Reservation>({
   name: 'Reservation',
   tableName: 'accord_reservation',
-  indexes: [{ name: 'accord_reservation_member_period_index', properties: ['member', 'period'] }],
+  indexes: [
+    { name: 'accord_reservation_member_period_index', properties: ['member', 'period'] },
+    { name: 'accord_reservation_created_index', properties: ['createdAt'] },
+  ],
   properties: {
     id: { type: 'string', primary: true, length: 36 },
     member: { type: 'string', length: 128 },
@@ -112,4 +141,28 @@ export const CachedAnswerSchema = new EntitySchema<CachedAnswer>({
   },
 });
 
-export const GATEWAY_ENTITIES = [LedgerAccountSchema, ReservationSchema, CachedAnswerSchema] as const;
+export const AccountSchema = new EntitySchema<Account>({
+  name: 'Account',
+  tableName: 'accord_account',
+  properties: {
+    id: { type: 'string', primary: true, length: 255 },
+    kind: { type: 'string', length: 24 },
+    node: { type: 'string', length: 64, nullable: true },
+    member: { type: 'string', length: 128, nullable: true },
+  },
+});
+
+export const ChargeSchema = new EntitySchema<Charge>({
+  name: 'Charge',
+  tableName: 'accord_charge',
+  indexes: [{ name: 'accord_charge_account_at_index', properties: ['accountId', 'at'] }],
+  properties: {
+    accountId: { type: 'string', primary: true, length: 255, fieldName: 'account_id' },
+    reservationId: { type: 'string', primary: true, length: 64, fieldName: 'reservation_id' },
+    at: { type: 'bigint' },
+    rho: { type: 'bigint' },
+    delta: { type: 'bigint' },
+  },
+});
+
+export const GATEWAY_ENTITIES = [LedgerAccountSchema, ReservationSchema, CachedAnswerSchema, AccountSchema, ChargeSchema] as const;

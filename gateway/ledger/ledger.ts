@@ -1,24 +1,33 @@
 /**
- * The durable privacy ledger (DESIGN §3, §2.4): per node per period (the operator's cap) and per
- * member per node per period (staff's allocation), reservations, and the answer cache.
+ * The durable privacy ledger (DESIGN §3, §2.4): what was charged, when, to whom; reservations; and the
+ * answer cache. Accounts, each with a cap from the budgets configuration:
  *
- * Admission reserves a query's charge on every ledger it touches in **one transaction**: missing
- * ledger rows are created first (INSERT … ON CONFLICT DO NOTHING, outside the transaction); then,
- * on PostgreSQL, the rows are locked in sorted id order (SELECT … ORDER BY id FOR UPDATE, so
- * concurrent reservations never deadlock), and one conditional UPDATE adds the charge to every row
- * whose spent + charge stays within its cap. Unless it updated every row, the transaction rolls back
- * (all or nothing) and nothing is charged. A reservation row is written in the same transaction,
- * which commits before any request leaves the gateway. Charges are never refunded.
+ *   NODE|<node>                     the node operator's cap on what its data may leak to the federation
+ *   MEMBER|<node>|<member>          staff's allocation to one member on one node
+ *   FEDERATION                      the federation cap (K > 1 only): every fresh answer charges it once
+ *   MEMBER_FEDERATION|<member>      staff's federation-wide allocation to one member (K > 1 only)
  *
- * Correctness under concurrency: on PostgreSQL (READ COMMITTED) a row's UPDATE waits for the row
- * lock and re-evaluates its WHERE clause on the newest committed version, so two replicas can never
- * both pass the cap check on stale values; on SQLite writers are serialised by the database lock
- * (BEGIN IMMEDIATE), and one process group-commits its writes (see SqliteLedgerSql).
+ * Every cap applies to the sum of the charges made over the trailing **horizon** (a rolling window
+ * of `horizonDays`): a charge made at t counts against every cap while now < t + horizon, then drops
+ * out. Charges are rows `(account, reservation, at, ρ, δ)` with an index on (account, at), so the
+ * spend of an account over the window is one indexed range sum.
+ *
+ * Admission reserves the charges of one or several requests (`reserveAll`) in **one transaction**:
+ * missing account rows are created first (INSERT … ON CONFLICT DO NOTHING, outside the transaction);
+ * then, on PostgreSQL, the account rows are locked in sorted id order (SELECT … ORDER BY id FOR
+ * UPDATE, so concurrent reservations never deadlock), the trailing sums of the locked accounts are
+ * read, every charge is checked against its cap, and the charge and reservation rows are inserted —
+ * or, when any charge does not fit, nothing is (all or nothing). The transaction commits before any
+ * request leaves the gateway. Charges are never refunded.
+ *
+ * Correctness under concurrency: every writer of an account's charges holds that account's row lock
+ * (PostgreSQL) or the database write lock (SQLite: BEGIN IMMEDIATE; one process group-commits its
+ * writes, see SqliteLedgerSql) while it reads the sum and inserts, so two replicas can never both pass
+ * a cap check on the same stale sum.
  *
  * Storage goes through MikroORM (connection, entities in `entities.ts`, migrations), but the ledger's
- * statements are parameterised SQL on its connection: conditional multi-row updates are not
- * unit-of-work operations, and on SQLite the query builder costs 0.2–0.35 ms per statement on the
- * reference machine against tens of microseconds for a prepared statement.
+ * statements are parameterised SQL on its connection: on SQLite the query builder costs 0.2–0.35 ms
+ * per statement on the reference machine against tens of microseconds for a prepared statement.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { AccordError } from '../../schema/errors.js';
@@ -27,39 +36,56 @@ import type { Knex } from '@mikro-orm/better-sqlite';
 import { dialectOf, knexOf, type Dialect, type GatewayOrm } from './orm.js';
 import { dbInt, fromUnits, type Units } from './units.js';
 
-/** One node's budget for one member and period, in ledger units. */
+/** The default privacy horizon: a charge counts against every cap for 365 days. */
+export const DEFAULT_HORIZON_DAYS = 365;
+/** How long a stored answer is served again (docs/access.md §5); a utility choice, not a privacy control. */
+export const DEFAULT_ANSWER_TTL_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+/** One node's budget for one member over the horizon, in ledger units. Never another member's spending. */
 export interface NodeBudgetUnits {
   node: string;
-  period: string;
-  /** The member's allocation on this node. */
+  horizonDays: number;
+  /** The member's allocation on this node over the horizon. */
   allocation: Units;
-  /** What the member spent on this node. */
+  /** What the member's charges on this node made within the horizon add up to. */
   spent: Units;
   /** allocation − spent, never negative. */
   remaining: Units;
-  /** The node operator's cap. */
-  nodeCap: Units;
-  /** What the whole federation spent on this node. */
-  nodeSpent: Units;
-  /** nodeCap − nodeSpent, never negative. */
-  nodeRemaining: Units;
+  /** Whether the node operator's cap has room for one more charge of the probed size (a boolean, never the amount). */
+  nodeCapAdmits: boolean;
+}
+
+/** The member's federation-wide budget over the horizon (K > 1), in ledger units. */
+export interface FederationBudgetUnits {
+  horizonDays: number;
+  allocation: Units;
+  spent: Units;
+  remaining: Units;
+  /** Whether the federation cap has room for one more charge of the probed size. */
+  capAdmits: boolean;
+}
+
+/** A member's budgets: on each node asked, and federation-wide (null when the deployment has K = 1). */
+export interface MemberBudgetUnits {
+  nodes: NodeBudgetUnits[];
+  federation: FederationBudgetUnits | null;
 }
 
 export interface ReserveRequest {
   member: string;
   /** Node ids asked (any order; stored sorted). */
   nodes: readonly string[];
-  /** Charge per node, in ledger units. */
+  /** Charge per node (and, with K > 1, to the federation ledgers once), in ledger units. */
   charge: Units;
-  period: string;
   queryId: string;
   cacheKey: string;
 }
 
-export interface ReservationResult {
+export interface ReservationResult extends MemberBudgetUnits {
   reservationId: string;
-  /** Budgets of the member on every node asked, after the charge. */
-  budgets: NodeBudgetUnits[];
+  /** ISO 8601 time of the charge: it counts against every cap until this time plus the horizon. */
+  reservedAt: string;
 }
 
 export interface StoredAnswer {
@@ -75,87 +101,94 @@ export interface ReservationRow {
   nodes: string[];
   rho: number;
   delta: number;
-  period: string;
   createdAt: string;
   status: string;
   finishedAt: string | null;
 }
 
-const SEP = '|';
-export const nodeAccountId = (period: string, node: string) => `NODE${SEP}${period}${SEP}${node}`;
-export const memberAccountId = (period: string, node: string, member: string) => `MEMBER${SEP}${period}${SEP}${node}${SEP}${member}`;
+export interface LedgerOptions {
+  /** Length of the trailing window every cap applies to, in days (default 365). */
+  horizonDays?: number;
+  /** Whether the federation-wide ledgers are charged and enforced (the deployment's K > 1). */
+  federation?: boolean;
+  /** How long a stored answer is served, in days (default 30). */
+  answerTtlDays?: number;
+  /** Current time (tests); the system clock by default. */
+  now?: () => Date;
+}
 
-/** The answer-cache key of a canonical query over a node set in a period (hex SHA-256). */
-export function answerCacheKey(queryId: string, nodes: readonly string[], period: string): string {
+/** Ledger kinds, as in the account ids. */
+export type LedgerKind = 'NODE' | 'MEMBER' | 'FEDERATION' | 'MEMBER_FEDERATION';
+
+const SEP = '|';
+export const nodeAccountId = (node: string) => `NODE${SEP}${node}`;
+export const memberAccountId = (node: string, member: string) => `MEMBER${SEP}${node}${SEP}${member}`;
+export const FEDERATION_ACCOUNT_ID = 'FEDERATION';
+export const memberFederationAccountId = (member: string) => `MEMBER_FEDERATION${SEP}${member}`;
+
+/** The answer-cache key of a canonical query over a node set (hex SHA-256). */
+export function answerCacheKey(queryId: string, nodes: readonly string[]): string {
   return createHash('sha256')
-    .update(JSON.stringify([queryId, [...nodes].sort(), period]))
+    .update(JSON.stringify([queryId, [...nodes].sort()]))
     .digest('hex');
 }
 
 interface Account {
   id: string;
-  kind: 'NODE' | 'MEMBER';
-  node: string;
+  kind: LedgerKind;
+  node: string | null;
   member: string | null;
   cap: Units;
 }
 
 const zero = (): Units => ({ rho: 0, delta: 0 });
+const add = (a: Units, b: Units): Units => ({ rho: a.rho + b.rho, delta: a.delta + b.delta });
 const sub = (a: Units, b: Units): Units => ({ rho: Math.max(0, a.rho - b.rho), delta: Math.max(0, a.delta - b.delta) });
+const fits = (spent: Units, charge: Units, cap: Units): boolean => spent.rho + charge.rho <= cap.rho && spent.delta + charge.delta <= cap.delta;
+const byId = (x: { id: string }, y: { id: string }) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+const month = (iso: string) => iso.slice(0, 7);
+const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
-/** The SQL of one reservation: conditional update of every touched row (the rows are locked by {@link lockSql} on PostgreSQL). */
-function reservationSql(accounts: readonly Account[], charge: Units) {
-  const ids = accounts.map((a) => a.id);
-  const place = ids.map(() => '?').join(', ');
-  const caseOf = (pick: (a: Account) => number) => ({
-    sql: `case "id" ${accounts.map(() => 'when ? then cast(? as bigint)').join(' ')} end`,
-    bindings: accounts.flatMap((a) => [a.id, pick(a)]),
-  });
-  const capR = caseOf((a) => a.cap.rho);
-  const capD = caseOf((a) => a.cap.delta);
+interface Statement {
+  sql: string;
+  bindings: unknown[];
+}
+
+/** One reservation transaction: the locks, the window sums, the decision on them, the inserts. */
+interface ReservePlan<T> {
+  lock: Statement;
+  sum: Statement;
+  /** Decides on the window sums; throws Exhausted when a charge does not fit. */
+  decide(sums: readonly Row[]): T;
+  inserts: Statement[];
+}
+
+/** The window sums of some accounts since a time (exclusive), one indexed range per account. */
+function windowSum(ids: readonly string[], sinceMs: number): Statement {
   return {
-    ids,
-    update: {
-      sql:
-        `update "accord_ledger" set "spent_rho" = "spent_rho" + ?, "spent_delta" = "spent_delta" + ?, "cap_rho" = ${capR.sql}, "cap_delta" = ${capD.sql} ` +
-        `where "id" in (${place}) and "spent_rho" + ? <= ${capR.sql} and "spent_delta" + ? <= ${capD.sql} returning "id", "spent_rho", "spent_delta"`,
-      bindings: [charge.rho, charge.delta, ...capR.bindings, ...capD.bindings, ...ids, charge.rho, ...capR.bindings, charge.delta, ...capD.bindings],
-    },
+    sql: `select "account_id", sum("rho") as "rho", sum("delta") as "delta" from "accord_charge" where "account_id" in (${marks(ids.length)}) and "at" > ? group by "account_id"`,
+    bindings: [...ids, sinceMs],
   };
 }
 
-/** One reservation's statements and the row it inserts. */
-interface ReservationItem {
-  sql: ReturnType<typeof reservationSql>;
-  reservation: unknown[];
+function sumsOf(rows: readonly Row[]): Map<string, Units> {
+  return new Map(rows.map((r) => [String(r.account_id), { rho: dbInt(r.rho ?? 0), delta: dbInt(r.delta ?? 0) }]));
 }
 
-/** The row locks of several reservations, taken in one sorted statement (no lock-order deadlocks). */
-function lockSql(items: readonly ReservationItem[]) {
-  const ids = [...new Set(items.flatMap((i) => i.sql.ids))].sort();
-  return { sql: `select "id" from "accord_ledger" where "id" in (${ids.map(() => '?').join(', ')}) order by "id" for update`, bindings: ids };
-}
-
-const INSERT_ACCOUNT =
-  'insert into "accord_ledger" ("id", "kind", "period", "node", "member", "cap_rho", "cap_delta", "spent_rho", "spent_delta") values (?, ?, ?, ?, ?, ?, ?, 0, 0) on conflict ("id") do nothing';
-const INSERT_RESERVATION =
-  'insert into "accord_reservation" ("id", "member", "query_id", "cache_key", "nodes", "rho", "delta", "period", "created_at", "status", "finished_at") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)';
+const INSERT_ACCOUNT = 'insert into "accord_account" ("id", "kind", "node", "member") values (?, ?, ?, ?) on conflict ("id") do nothing';
 const UPSERT_ANSWER =
   'insert into "accord_answer_cache" ("cache_key", "query_id", "period", "nodes", "answer", "reservation_id", "created_at") values (?, ?, ?, ?, ?, ?, ?) ' +
   'on conflict ("cache_key") do update set "answer" = excluded."answer", "reservation_id" = excluded."reservation_id", "created_at" = excluded."created_at", "nodes" = excluded."nodes"';
 const SET_STATUS = 'update "accord_reservation" set "status" = ?, "finished_at" = ? where "id" = ?';
-const SELECT_ANSWER = 'select "answer", "reservation_id" from "accord_answer_cache" where "cache_key" = ?';
+const SELECT_ANSWER = 'select "answer", "reservation_id" from "accord_answer_cache" where "cache_key" = ? and "created_at" > ?';
 
 type Row = Record<string, unknown>;
 
 /** The statements the ledger runs, per driver. */
 interface LedgerSql {
   insertAccounts(rows: readonly unknown[][]): Promise<void>;
-  /**
-   * Runs the reservations in one transaction; returns each one's updated rows, or null (all rolled
-   * back) when one of them did not update every row it touches.
-   */
-  reserve(items: readonly ReservationItem[]): Promise<Row[][] | null>;
+  /** Runs one reservation transaction; rolls back and rethrows when `decide` throws. */
+  reserve<T>(plan: ReservePlan<T>): Promise<T>;
   answered(answer: unknown[], status: unknown[]): Promise<void>;
   run(sql: string, bindings: unknown[]): Promise<void>;
   all(sql: string, bindings: unknown[]): Promise<Row[]>;
@@ -251,22 +284,12 @@ class SqliteLedgerSql implements LedgerSql {
     });
   }
 
-  async reserve(items: readonly ReservationItem[]): Promise<Row[][] | null> {
-    const insert = this.stmt(INSERT_RESERVATION);
-    const updates = items.map((i) => this.stmt(i.sql.update.sql));
-    try {
-      return await this.write(() =>
-        items.map((item, k) => {
-          const rows = updates[k]!.all(...item.sql.update.bindings);
-          if (rows.length !== item.sql.ids.length) throw new Exhausted();
-          insert.run(...item.reservation);
-          return rows;
-        }),
-      );
-    } catch (e) {
-      if (e instanceof Exhausted) return null;
-      throw e;
-    }
+  async reserve<T>(plan: ReservePlan<T>): Promise<T> {
+    return this.write(() => {
+      const out = plan.decide(this.stmt(plan.sum.sql).all(...plan.sum.bindings));
+      for (const i of plan.inserts) this.stmt(i.sql).run(...i.bindings);
+      return out;
+    });
   }
 
   async answered(answer: unknown[], status: unknown[]): Promise<void> {
@@ -305,28 +328,17 @@ class PgLedgerSql implements LedgerSql {
 
   async insertAccounts(rows: readonly unknown[][]): Promise<void> {
     // one statement; rows in sorted id order, so concurrent inserts of the same rows cannot deadlock
-    const values = rows.map(() => '(?, ?, ?, ?, ?, ?, ?, 0, 0)').join(', ');
-    await this.knex.raw(INSERT_ACCOUNT.replace('(?, ?, ?, ?, ?, ?, ?, 0, 0)', values), rows.flat() as Knex.RawBinding[]);
+    const values = rows.map(() => '(?, ?, ?, ?)').join(', ');
+    await this.knex.raw(INSERT_ACCOUNT.replace('(?, ?, ?, ?)', values), rows.flat() as Knex.RawBinding[]);
   }
 
-  async reserve(items: readonly ReservationItem[]): Promise<Row[][] | null> {
-    try {
-      return await this.knex.transaction(async (trx) => {
-        const lock = lockSql(items);
-        await trx.raw(lock.sql, lock.bindings);
-        const out: Row[][] = [];
-        for (const item of items) {
-          const rows = rowsOf(await trx.raw(item.sql.update.sql, item.sql.update.bindings as Knex.RawBinding[]));
-          if (rows.length !== item.sql.ids.length) throw new Exhausted();
-          await trx.raw(INSERT_RESERVATION, item.reservation as Knex.RawBinding[]);
-          out.push(rows);
-        }
-        return out;
-      });
-    } catch (e) {
-      if (e instanceof Exhausted) return null;
-      throw e;
-    }
+  async reserve<T>(plan: ReservePlan<T>): Promise<T> {
+    return this.knex.transaction(async (trx) => {
+      await trx.raw(plan.lock.sql, plan.lock.bindings as Knex.RawBinding[]);
+      const out = plan.decide(rowsOf(await trx.raw(plan.sum.sql, plan.sum.bindings as Knex.RawBinding[])));
+      for (const i of plan.inserts) await trx.raw(i.sql, i.bindings as Knex.RawBinding[]);
+      return out;
+    });
   }
 
   async answered(answer: unknown[], status: unknown[]): Promise<void> {
@@ -347,133 +359,184 @@ class PgLedgerSql implements LedgerSql {
   async close(): Promise<void> {}
 }
 
-class Exhausted extends Error {}
+
+/** A request of a batch that does not fit: which one, which ledgers, and the member's budgets before it. */
+class Exhausted extends Error {
+  constructor(
+    readonly index: number,
+    readonly ledgers: Array<{ node: string | null; ledger: LedgerKind }>,
+    readonly budgets: MemberBudgetUnits,
+  ) {
+    super('exhausted');
+  }
+}
 
 export class Ledger {
   readonly dialect: Dialect;
-  /** Ledger rows known to exist (they are never deleted). */
+  readonly horizonDays: number;
+  readonly federation: boolean;
+  /** Account rows known to exist (they are never deleted). */
   private readonly known = new Set<string>();
+  private readonly now: () => Date;
+  private readonly answerTtlMs: number;
 
   private constructor(
     readonly orm: GatewayOrm,
     private readonly sql: LedgerSql,
     private readonly budgets: () => Budgets,
+    options: LedgerOptions,
   ) {
     this.dialect = dialectOf(orm);
-  }
-
-  /** A ledger over an opened gateway database; `budgets` is read at every reservation (reloadable). */
-  static async open(orm: GatewayOrm, budgets: () => Budgets): Promise<Ledger> {
-    const sql = dialectOf(orm) === 'postgresql' ? new PgLedgerSql(knexOf(orm)) : await SqliteLedgerSql.open(orm);
-    return new Ledger(orm, sql, budgets);
-  }
-
-  private accounts(member: string, nodes: readonly string[], period: string): Account[] {
-    const b = this.budgets();
-    const out: Account[] = [];
-    for (const node of nodes) {
-      out.push({ id: nodeAccountId(period, node), kind: 'NODE', node, member: null, cap: b.nodeCap(node) });
-      out.push({ id: memberAccountId(period, node, member), kind: 'MEMBER', node, member, cap: b.allocation(member, node) });
-    }
-    return out.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-  }
-
-  private async ensureRows(accounts: readonly Account[], period: string): Promise<void> {
-    const missing = accounts.filter((a) => !this.known.has(a.id));
-    if (missing.length === 0) return;
-    await this.sql.insertAccounts(missing.map((a) => [a.id, a.kind, period, a.node, a.member, a.cap.rho, a.cap.delta]));
-    for (const a of missing) this.known.add(a.id);
+    this.horizonDays = options.horizonDays ?? DEFAULT_HORIZON_DAYS;
+    if (!Number.isInteger(this.horizonDays) || this.horizonDays < 1) throw new AccordError('CONFIG_INVALID', 'The privacy horizon must be a whole number of days, at least 1.');
+    this.federation = options.federation ?? false;
+    this.answerTtlMs = (options.answerTtlDays ?? DEFAULT_ANSWER_TTL_DAYS) * DAY_MS;
+    this.now = options.now ?? (() => new Date());
   }
 
   /**
-   * Reserves `charge` on the member's and the node's ledger of every node in `nodes`, atomically,
-   * and records the reservation; committed when this resolves. Throws AccordError('BUDGET_EXHAUSTED')
-   * when any ledger would exceed its cap (then nothing is charged), with details naming the
-   * exhausted ledgers and what remains of the member's allocation and of each node's cap.
+   * A ledger over an opened gateway database; `budgets` is read at every reservation (reloadable).
+   * Throws AccordError('CONFIG_INVALID') for a horizon that is not a whole number of days ≥ 1.
    */
-  /** Reserves one charge: {@link reserveAll} of one request. */
+  static async open(orm: GatewayOrm, budgets: () => Budgets, options: LedgerOptions = {}): Promise<Ledger> {
+    const sql = dialectOf(orm) === 'postgresql' ? new PgLedgerSql(knexOf(orm)) : await SqliteLedgerSql.open(orm);
+    return new Ledger(orm, sql, budgets, options);
+  }
+
+  /** Charges made after this time (epoch ms, exclusive) count at `at`. */
+  private windowStart(at: number): number {
+    return at - this.horizonDays * DAY_MS;
+  }
+
+  private accounts(member: string, nodes: readonly string[]): Account[] {
+    const b = this.budgets();
+    const out: Account[] = [];
+    for (const node of nodes) {
+      out.push({ id: nodeAccountId(node), kind: 'NODE', node, member: null, cap: b.nodeCap(node) });
+      out.push({ id: memberAccountId(node, member), kind: 'MEMBER', node, member, cap: b.allocation(member, node) });
+    }
+    if (this.federation) {
+      out.push({ id: FEDERATION_ACCOUNT_ID, kind: 'FEDERATION', node: null, member: null, cap: b.federationCap() });
+      out.push({ id: memberFederationAccountId(member), kind: 'MEMBER_FEDERATION', node: null, member, cap: b.federationAllocation(member) });
+    }
+    return out.sort(byId);
+  }
+
+  private async ensureRows(accounts: readonly Account[]): Promise<void> {
+    const missing = accounts.filter((a) => !this.known.has(a.id));
+    if (missing.length === 0) return;
+    await this.sql.insertAccounts(missing.map((a) => [a.id, a.kind, a.node, a.member]));
+    for (const a of missing) this.known.add(a.id);
+  }
+
+  /** The member's budgets from window sums; `probe` is the charge the cap booleans are asked about. */
+  private view(member: string, nodes: readonly string[], spent: ReadonlyMap<string, Units>, probe: Units): MemberBudgetUnits {
+    const b = this.budgets();
+    const horizonDays = this.horizonDays;
+    const of = (id: string) => spent.get(id) ?? zero();
+    const budgets = nodes.map((node): NodeBudgetUnits => {
+      const allocation = b.allocation(member, node);
+      const s = of(memberAccountId(node, member));
+      return { node, horizonDays, allocation, spent: s, remaining: sub(allocation, s), nodeCapAdmits: fits(of(nodeAccountId(node)), probe, b.nodeCap(node)) };
+    });
+    if (!this.federation) return { nodes: budgets, federation: null };
+    const allocation = b.federationAllocation(member);
+    const s = of(memberFederationAccountId(member));
+    return {
+      nodes: budgets,
+      federation: { horizonDays, allocation, spent: s, remaining: sub(allocation, s), capAdmits: fits(of(FEDERATION_ACCOUNT_ID), probe, b.federationCap()) },
+    };
+  }
+
+  /** See {@link reserveAll}; one request. */
   async reserve(req: ReserveRequest): Promise<ReservationResult> {
     return (await this.reserveAll([req]))[0]!;
   }
 
   /**
-   * Reserves every request's charge on the member and node accounts it touches, in one transaction:
-   * all of them or none. Throws AccordError('BUDGET_EXHAUSTED') naming the accounts that cannot
-   * cover what the requests together charge them; nothing is reserved then.
+   * Reserves every request's charge on every ledger it touches — the member's and the node's ledger
+   * of each node asked and, with K > 1, the federation and member-federation ledgers once — in ONE
+   * transaction, all or nothing, and records one reservation per request; committed when this
+   * resolves. Results are in request order. Requests are checked in order, each against the window
+   * sums including the requests before it. Throws AccordError('BUDGET_EXHAUSTED') when any charge
+   * does not fit its cap over the horizon (then nothing is charged), with details naming the
+   * exhausted ledgers, the caller's own remaining allocations and, for caps shared with others, only
+   * whether they admit the charge.
    */
-  async reserveAll(reqs: readonly ReserveRequest[]): Promise<ReservationResult[]> {
-    const prepared = await Promise.all(
-      reqs.map(async (req) => {
-        const nodes = [...new Set(req.nodes)].sort();
-        const accounts = this.accounts(req.member, nodes, req.period);
-        await this.ensureRows(accounts, req.period);
-        const id = randomUUID();
-        const reservation = [id, req.member, req.queryId, req.cacheKey, JSON.stringify(nodes), req.charge.rho, req.charge.delta, req.period, new Date().toISOString(), 'RESERVED'];
-        return { req, nodes, id, item: { sql: reservationSql(accounts, req.charge), reservation } };
-      }),
-    );
-    const rows = await this.sql.reserve(prepared.map((p) => p.item));
-    if (rows === null) throw await this.exhausted(reqs);
-    return prepared.map((p, k) => {
-      const spent = new Map(rows[k]!.map((r) => [String(r.id), { rho: dbInt(r.spent_rho), delta: dbInt(r.spent_delta) }]));
-      return { reservationId: p.id, budgets: this.views(p.req.member, p.nodes, p.req.period, spent) };
+  async reserveAll(requests: readonly ReserveRequest[]): Promise<ReservationResult[]> {
+    if (requests.length === 0) return [];
+    const prepared = requests.map((r) => {
+      const nodes = [...new Set(r.nodes)].sort();
+      return { req: r, nodes, accounts: this.accounts(r.member, nodes), id: randomUUID() };
     });
+    const touched = [...new Map(prepared.flatMap((p) => p.accounts).map((a) => [a.id, a])).values()].sort(byId);
+    await this.ensureRows(touched);
+    const ids = touched.map((a) => a.id);
+    const at = this.now();
+    const atMs = at.getTime();
+    const reservedAt = at.toISOString();
+    const inserts: Statement[] = [
+      {
+        sql: `insert into "accord_reservation" ("id", "member", "query_id", "cache_key", "nodes", "rho", "delta", "period", "created_at", "status", "finished_at") values ${prepared.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null)').join(', ')}`,
+        bindings: prepared.flatMap((p) => [p.id, p.req.member, p.req.queryId, p.req.cacheKey, JSON.stringify(p.nodes), p.req.charge.rho, p.req.charge.delta, month(reservedAt), reservedAt, 'RESERVED']),
+      },
+    ];
+    const charges = prepared.flatMap((p) => p.accounts.map((a) => [a.id, p.id, atMs, p.req.charge.rho, p.req.charge.delta]));
+    inserts.push({ sql: `insert into "accord_charge" ("account_id", "reservation_id", "at", "rho", "delta") values ${charges.map(() => '(?, ?, ?, ?, ?)').join(', ')}`, bindings: charges.flat() });
+    const decide = (rows: readonly Row[]): ReservationResult[] => {
+      const spent = sumsOf(rows);
+      return prepared.map((p, index) => {
+        const charge = p.req.charge;
+        const over = p.accounts.filter((a) => !fits(spent.get(a.id) ?? zero(), charge, a.cap));
+        if (over.length > 0) throw new Exhausted(index, over.map((a) => ({ node: a.node, ledger: a.kind })), this.view(p.req.member, p.nodes, spent, charge));
+        for (const a of p.accounts) spent.set(a.id, add(spent.get(a.id) ?? zero(), charge));
+        return { reservationId: p.id, reservedAt, ...this.view(p.req.member, p.nodes, spent, charge) };
+      });
+    };
+    try {
+      return await this.sql.reserve({
+        lock: { sql: `select "id" from "accord_account" where "id" in (${marks(ids.length)}) order by "id" for update`, bindings: ids },
+        sum: windowSum(ids, this.windowStart(atMs)),
+        decide,
+        inserts,
+      });
+    } catch (e) {
+      if (e instanceof Exhausted) throw this.exhausted(e, requests[e.index]!.charge, requests.length > 1);
+      throw e;
+    }
   }
 
-  /** BUDGET_EXHAUSTED for requests that do not fit together: what each account would need against what it holds. */
-  private async exhausted(reqs: readonly ReserveRequest[]): Promise<AccordError> {
-    const { member, period } = reqs[0]!;
-    const need = new Map<string, Units>();
-    for (const r of reqs) {
-      for (const n of new Set(r.nodes)) {
-        const u = need.get(n) ?? zero();
-        need.set(n, { rho: u.rho + r.charge.rho, delta: u.delta + r.charge.delta });
-      }
-    }
-    const nodes = [...need.keys()].sort();
-    const budgets = await this.budgetsOf(member, nodes, period);
-    const exhausted = budgets.flatMap((b) => {
-      const { rho, delta } = need.get(b.node)!;
-      return [
-        ...(b.remaining.rho < rho || b.remaining.delta < delta ? [{ node: b.node, ledger: 'MEMBER' }] : []),
-        ...(b.nodeRemaining.rho < rho || b.nodeRemaining.delta < delta ? [{ node: b.node, ledger: 'NODE' }] : []),
-      ];
-    });
-    const charge = reqs.reduce((t, r) => ({ rho: t.rho + r.charge.rho, delta: t.delta + r.charge.delta }), zero());
+  /** BUDGET_EXHAUSTED for one request of a batch: the caller's own numbers, and booleans for shared caps. */
+  private exhausted(e: Exhausted, charge: Units, batch: boolean): AccordError {
+    const f = e.budgets.federation;
     return new AccordError(
       'BUDGET_EXHAUSTED',
-      'The privacy budget for this period does not cover this query on every node it asks; ask fewer nodes, wait for the next period, or ask platform staff for a larger allocation. The error lists what remains.',
+      `The privacy budget over the ${this.horizonDays}-day horizon does not cover this query on every ledger it touches; ask fewer nodes, wait until older charges leave the horizon, or ask platform staff for a larger allocation. The error lists what remains of your allocations.`,
       {
-        period,
+        ...(batch ? { request: e.index } : {}),
+        horizonDays: this.horizonDays,
         charge: fromUnits(charge),
-        exhausted,
-        remaining: budgets.map((b) => ({ node: b.node, member: fromUnits(b.remaining), nodeCap: fromUnits(b.nodeRemaining) })),
+        exhausted: e.ledgers,
+        remaining: e.budgets.nodes.map((b) => ({ node: b.node, member: fromUnits(b.remaining), nodeCapAdmits: b.nodeCapAdmits })),
+        ...(f ? { federation: { member: fromUnits(f.remaining), capAdmits: f.capAdmits } } : {}),
       },
     );
   }
 
-  private views(member: string, nodes: readonly string[], period: string, spent: ReadonlyMap<string, Units>): NodeBudgetUnits[] {
-    const b = this.budgets();
-    return nodes.map((node) => {
-      const allocation = b.allocation(member, node);
-      const nodeCap = b.nodeCap(node);
-      const s = spent.get(memberAccountId(period, node, member)) ?? zero();
-      const ns = spent.get(nodeAccountId(period, node)) ?? zero();
-      return { node, period, allocation, spent: s, remaining: sub(allocation, s), nodeCap, nodeSpent: ns, nodeRemaining: sub(nodeCap, ns) };
-    });
+  /**
+   * The member's budgets on `nodes` (and federation-wide with K > 1) over the horizon ending now;
+   * the cap booleans say whether one more charge of `probe` fits. Ledgers never charged count as unspent.
+   */
+  async budgetsOf(member: string, nodes: readonly string[], probe: Units): Promise<MemberBudgetUnits> {
+    const ids = [...nodes.flatMap((n) => [nodeAccountId(n), memberAccountId(n, member)]), ...(this.federation ? [FEDERATION_ACCOUNT_ID, memberFederationAccountId(member)] : [])];
+    const sum = windowSum(ids, this.windowStart(this.now().getTime()));
+    const rows = ids.length === 0 ? [] : await this.sql.all(sum.sql, sum.bindings);
+    return this.view(member, nodes, sumsOf(rows), probe);
   }
 
-  /** The member's budgets on `nodes` in `period` (ledgers never charged count as unspent). */
-  async budgetsOf(member: string, nodes: readonly string[], period: string): Promise<NodeBudgetUnits[]> {
-    const ids = nodes.flatMap((n) => [nodeAccountId(period, n), memberAccountId(period, n, member)]);
-    const rows = ids.length === 0 ? [] : await this.sql.all(`select "id", "spent_rho", "spent_delta" from "accord_ledger" where "id" in (${ids.map(() => '?').join(', ')})`, ids);
-    const spent = new Map<string, Units>(rows.map((r) => [String(r.id), { rho: dbInt(r.spent_rho), delta: dbInt(r.spent_delta) }]));
-    return this.views(member, nodes, period, spent);
-  }
-
-  /** The stored answer under `cacheKey`, or null. */
+  /** The stored answer under `cacheKey` if it is younger than the answer lifetime, or null. */
   async cached(cacheKey: string): Promise<StoredAnswer | null> {
-    const row = (await this.sql.all(SELECT_ANSWER, [cacheKey]))[0];
+    const row = (await this.sql.all(SELECT_ANSWER, [cacheKey, new Date(this.now().getTime() - this.answerTtlMs).toISOString()]))[0];
     return row ? { answer: String(row.answer), reservationId: String(row.reservation_id) } : null;
   }
 
@@ -481,17 +544,17 @@ export class Ledger {
    * Marks the reservation ANSWERED and stores the released answer under its cache key (replacing
    * an older answer for the same key), in one transaction.
    */
-  async answered(reservationId: string, entry: { cacheKey: string; queryId: string; period: string; nodes: readonly string[]; answer: string }): Promise<void> {
-    const now = new Date().toISOString();
+  async answered(reservationId: string, entry: { cacheKey: string; queryId: string; nodes: readonly string[]; answer: string }): Promise<void> {
+    const now = this.now().toISOString();
     await this.sql.answered(
-      [entry.cacheKey, entry.queryId, entry.period, JSON.stringify([...entry.nodes].sort()), entry.answer, reservationId, now],
+      [entry.cacheKey, entry.queryId, month(now), JSON.stringify([...entry.nodes].sort()), entry.answer, reservationId, now],
       ['ANSWERED', now, reservationId],
     );
   }
 
   /** Marks the reservation FAILED (the charge stays spent). */
   async failed(reservationId: string): Promise<void> {
-    await this.sql.run(SET_STATUS, ['FAILED', new Date().toISOString(), reservationId]);
+    await this.sql.run(SET_STATUS, ['FAILED', this.now().toISOString(), reservationId]);
   }
 
   /** One reservation, or null. */
@@ -500,15 +563,18 @@ export class Ledger {
     return r ? toReservation(r) : null;
   }
 
-  /** Reservations of a period in creation order, for audits and tests. */
-  async reservations(period: string): Promise<ReservationRow[]> {
-    return (await this.sql.all('select * from "accord_reservation" where "period" = ? order by "created_at", "id"', [period])).map(toReservation);
+  /** Every reservation in creation order, for audits and tests. */
+  async reservations(): Promise<ReservationRow[]> {
+    return (await this.sql.all('select * from "accord_reservation" order by "created_at", "id"', [])).map(toReservation);
   }
 
-  /** Ledger rows of a period: `{ id, spentRho, spentDelta }`, for audits and tests. */
-  async accountsOf(period: string): Promise<Array<{ id: string; spent: Units }>> {
-    const rows = await this.sql.all('select "id", "spent_rho", "spent_delta" from "accord_ledger" where "period" = ? order by "id"', [period]);
-    return rows.map((r) => ({ id: String(r.id), spent: { rho: dbInt(r.spent_rho), delta: dbInt(r.spent_delta) } }));
+  /** Every account's spend over the horizon ending now, `{ id, spent }` by id, for audits and tests. */
+  async accountsOf(): Promise<Array<{ id: string; spent: Units }>> {
+    const rows = await this.sql.all(
+      'select "a"."id" as "account_id", coalesce(sum("c"."rho"), 0) as "rho", coalesce(sum("c"."delta"), 0) as "delta" from "accord_account" "a" left join "accord_charge" "c" on "c"."account_id" = "a"."id" and "c"."at" > ? group by "a"."id" order by "a"."id"',
+      [this.windowStart(this.now().getTime())],
+    );
+    return [...sumsOf(rows)].map(([id, spent]) => ({ id, spent }));
   }
 
   /** Releases the connection and closes the database. */
@@ -527,7 +593,6 @@ function toReservation(r: Record<string, unknown>): ReservationRow {
     nodes: JSON.parse(String(r.nodes)) as string[],
     rho: dbInt(r.rho),
     delta: dbInt(r.delta),
-    period: String(r.period),
     createdAt: String(r.created_at),
     status: String(r.status),
     finishedAt: r.finished_at === null || r.finished_at === undefined ? null : String(r.finished_at),

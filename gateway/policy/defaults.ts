@@ -55,7 +55,10 @@ when { context.rhoMicro > 100000 };
 
 /** Demo budgets: ρ = 5 per node per month for the federation; ρ = 1 per member per node per month. */
 export const DEMO_BUDGETS = Object.freeze({
-  nodeCap: { rho: 5, delta: 1e-4 },
+  nodeCap: { rho: 5, delta: 5e-5 },
   allocation: { rho: 1, delta: 1e-5 },
   allocations: [{ member: 'fr-anssi', rho: 2 }],
+  federationCap: { rho: 5, delta: 5e-5 },
+  federationAllocation: { rho: 1, delta: 1e-5 },
+  federationAllocations: { 'fr-anssi': { rho: 2 } },
 });

@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { NODE_DEFAULTS } from '../config.js';
-import { DEFAULT_GATEWAY_ISSUER, DEFAULT_MEMBER_CAP_RHO } from '../grants/config.js';
+import { DEFAULT_GATEWAY_ISSUER, DEFAULT_HORIZON_DAYS, DEFAULT_MEMBER_CAP_RHO } from '../grants/config.js';
 import { contributingTlpOption, envOption, nodeStoreOptions } from './options.js';
 
 /** The parsed flags of {@link nodeServerProgram}. */
@@ -29,12 +29,19 @@ export interface NodeServerOptions {
   sharingRules?: string;
   memberCapRho: number;
   nodeCapRho?: number;
+  privacyHorizonDays: number;
   insecureNoGrants: boolean;
 }
 
 function rho(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a non-negative number');
+  return n;
+}
+
+function days(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of days, at least 1');
   return n;
 }
 
@@ -67,8 +74,13 @@ export function nodeServerProgram(): Command {
     .addOption(envOption('--gateway-jwks <file|url>', 'gateway public keys: JWKS file or http(s) URL; without them every contribution is refused with GRANT_INVALID', 'ACCORD_NODE_GATEWAY_JWKS'))
     .addOption(envOption('--gateway-issuer <iss>', 'accepted grant issuer', 'ACCORD_NODE_GATEWAY_ISSUER').default(DEFAULT_GATEWAY_ISSUER))
     .addOption(envOption('--sharing-rules <file>', "the operator's sharing rules: which members may ask about which sectors (JSON, see nodes/README.md)", 'ACCORD_NODE_SHARING_RULES'))
-    .addOption(envOption('--member-cap-rho <rho>', 'ρ cap per member per month', 'ACCORD_NODE_MEMBER_CAP_RHO').argParser(rho).default(DEFAULT_MEMBER_CAP_RHO))
-    .addOption(envOption('--node-cap-rho <rho>', 'ρ cap for the whole node per month', 'ACCORD_NODE_NODE_CAP_RHO').argParser(rho))
+    .addOption(envOption('--member-cap-rho <rho>', 'ρ cap per member over the privacy horizon', 'ACCORD_NODE_MEMBER_CAP_RHO').argParser(rho).default(DEFAULT_MEMBER_CAP_RHO))
+    .addOption(envOption('--node-cap-rho <rho>', 'ρ cap for the whole node over the privacy horizon', 'ACCORD_NODE_NODE_CAP_RHO').argParser(rho))
+    .addOption(
+      envOption('--privacy-horizon-days <days>', "privacy horizon of the node's own ledger: its caps apply to the charges of this trailing window", 'ACCORD_NODE_PRIVACY_HORIZON_DAYS')
+        .argParser(days)
+        .default(DEFAULT_HORIZON_DAYS),
+    )
     .addOption(new Option('--insecure-no-grants', 'INSECURE, development only: answer contribution requests without any grant check (no environment fallback)').default(false))
     .showHelpAfterError();
 }

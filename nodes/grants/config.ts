@@ -7,8 +7,10 @@ import { MAX_RHO as MAX_CAP_RHO } from '../../schema/privacy/units.js';
 
 /** Default issuer of grants. */
 export const DEFAULT_GATEWAY_ISSUER = 'accord-gateway';
-/** Default ρ cap per member per period. */
+/** Default ρ cap per member over the horizon. */
 export const DEFAULT_MEMBER_CAP_RHO = 1;
+/** Default privacy horizon of the node's own ledger, in days (the gateway's default too). */
+export const DEFAULT_HORIZON_DAYS = 365;
 
 export type GrantMode = 'required' | 'disabled';
 
@@ -22,10 +24,12 @@ export interface GrantConfigInput {
   grants?: GrantMode;
   /** The operator's sharing rules file (JSON; see nodes/README.md). */
   sharingRules?: string;
-  /** ρ cap per member per period (default 1); the rules file may override it per member. */
+  /** ρ cap per member over the horizon (default 1); the rules file may override it per member. */
   memberCapRho?: number;
-  /** ρ cap for the whole node per period (default: none). */
+  /** ρ cap for the whole node over the horizon (default: none). */
   nodeCapRho?: number;
+  /** The privacy horizon in days: caps apply to the charges of this trailing window (default 365). */
+  horizonDays?: number;
 }
 
 export interface ResolvedGrantConfig {
@@ -37,6 +41,7 @@ export interface ResolvedGrantConfig {
   sharingRulesFile?: string;
   memberCapRho: number;
   nodeCapRho?: number;
+  horizonDays: number;
 }
 
 function invalid(field: string, message: string): AccordError {
@@ -46,6 +51,13 @@ function invalid(field: string, message: string): AccordError {
 function cap(field: string, v: number | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_CAP_RHO) throw invalid(field, `${field} must be a number of ρ from 0 to ${MAX_CAP_RHO}.`);
+  return v;
+}
+
+/** A horizon: a whole number of days ≥ 1 (default 365). Throws CONFIG_INVALID. */
+function horizon(v: number | undefined): number {
+  if (v === undefined) return DEFAULT_HORIZON_DAYS;
+  if (!Number.isInteger(v) || v < 1) throw invalid('horizonDays', 'horizonDays must be a whole number of days, at least 1.');
   return v;
 }
 
@@ -64,5 +76,6 @@ export function resolveGrantConfig(c: GrantConfigInput): ResolvedGrantConfig {
     ...(c.sharingRules !== undefined ? { sharingRulesFile: c.sharingRules } : {}),
     memberCapRho: cap('memberCapRho', c.memberCapRho) ?? DEFAULT_MEMBER_CAP_RHO,
     ...(c.nodeCapRho !== undefined ? { nodeCapRho: cap('nodeCapRho', c.nodeCapRho) } : {}),
+    horizonDays: horizon(c.horizonDays),
   };
 }

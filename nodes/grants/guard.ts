@@ -5,17 +5,19 @@
  * 1. the grant (GRANT_HEADER) verifies: EdDSA signature by a gateway key, `typ`, issuer, audience
  *    = this node, unexpired, lifetime ≤ MAX_GRANT_TTL_SECONDS (`verify.ts`);
  * 2. its fingerprint `fp` is the fingerprint of the request actually received;
- * 3. its period `per` is the current or the previous calendar month (UTC);
+ * 3. its reservation time `per` lies within the grant's possible lifetime (not after now, not
+ *    earlier than `iat` minus the longest grant lifetime, with clock tolerance);
  * 4. the operator's sharing rules allow the member (`rules.ts`);
  * 5. in one transaction: the grant id was never used, and the charge fits the member's cap and
- *    the node's cap for the period (`store.ts`).
+ *    the node's cap over the horizon ending now (`store.ts`); the charge is dated by this node's
+ *    clock, never before the gateway's reservation, so it leaves the node's window no sooner.
  *
  * Refusals: GRANT_INVALID (1–3, and a reused id), POLICY_DENIED naming the rule (4),
  * NODE_BUDGET_EXHAUSTED (5). No refusal message carries a count or another member's spending.
  */
 import type { JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
-import { contributionFingerprint, ledgerPeriod, type GrantClaims } from '../../schema/contract/grant.js';
+import { contributionFingerprint, MAX_GRANT_TTL_SECONDS, type GrantClaims } from '../../schema/contract/grant.js';
 import { AccordError, isAccordError } from '../../schema/errors.js';
 import { deltaChargeUnits, rhoCapUnits, rhoChargeUnits, rhoFromUnits } from '../../schema/privacy/units.js';
 import type { ContributionContext, ContributionGuard } from '../contribution/guard.js';
@@ -23,6 +25,7 @@ import type { ValidatedRequest } from '../contribution/validate.js';
 import type { NodeOrm } from '../db/orm.js';
 import { applySharingRules, memberCapRho, type SharingRules } from './rules.js';
 import { consumeGrantAndCharge, ledgerReport, purgeUsedGrants, type LedgerReport } from './store.js';
+import { DEFAULT_HORIZON_DAYS } from './config.js';
 import { GRANT_CLOCK_TOLERANCE_SECONDS, grantInvalid, verifyGrant } from './verify.js';
 
 /** How often used grant ids past their expiry are deleted (opportunistically, on a request). */
@@ -42,18 +45,16 @@ export interface GrantGuardOptions {
   /** Accepted grant issuer. */
   issuer: string;
   rules: SharingRules;
-  /** Default ρ cap per member per period. */
+  /** Default ρ cap per member over the horizon. */
   memberCapRho: number;
-  /** ρ cap for the whole node per period (none when undefined). */
+  /** ρ cap for the whole node over the horizon (none when undefined). */
   nodeCapRho?: number;
+  /** The privacy horizon in days (default 365). */
+  horizonDays?: number;
   clockToleranceSeconds?: number;
   logger?: Logger;
   /** Current time (tests). */
   now?: () => Date;
-}
-
-function previousMonth(at: Date): string {
-  return ledgerPeriod(new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() - 1, 1)));
 }
 
 /** A ContributionGuard enforcing grants, sharing rules, single use and the node's own ledger. */
@@ -63,6 +64,7 @@ export class GrantGuard implements ContributionGuard {
   private readonly memberCapUnits: number;
   private readonly nodeCapUnits: number | undefined;
   private readonly now: () => Date;
+  private readonly horizonDays: number;
   private lastPurge = 0;
 
   constructor(o: GrantGuardOptions) {
@@ -71,16 +73,17 @@ export class GrantGuard implements ContributionGuard {
     this.memberCapUnits = rhoCapUnits(o.memberCapRho);
     this.nodeCapUnits = o.nodeCapRho === undefined ? undefined : rhoCapUnits(o.nodeCapRho);
     this.now = o.now ?? (() => new Date());
+    this.horizonDays = o.horizonDays ?? DEFAULT_HORIZON_DAYS;
   }
 
-  /** The member's ρ cap per period in ledger units. */
+  /** The member's ρ cap over the horizon in ledger units. */
   capUnitsOf(member: string): number {
     return Object.hasOwn(this.o.rules.memberCaps, member) ? rhoCapUnits(memberCapRho(this.o.rules, member, this.o.memberCapRho)) : this.memberCapUnits;
   }
 
   /** The node's own ledger (operator API). */
-  ledger(period?: string): Promise<LedgerReport> {
-    return ledgerReport(this.o.orm, { memberCapUnits: (m) => this.capUnitsOf(m), nodeCapUnits: this.nodeCapUnits }, period);
+  ledger(): Promise<LedgerReport> {
+    return ledgerReport(this.o.orm, { memberCapUnits: (m) => this.capUnitsOf(m), nodeCapUnits: this.nodeCapUnits, horizonDays: this.horizonDays }, this.now());
   }
 
   /** See the module comment for the order of checks and the refusal codes. */
@@ -90,8 +93,10 @@ export class GrantGuard implements ContributionGuard {
       const now = this.now();
       claims = await verifyGrant(ctx.grant, { keys: this.o.keys, nodeId: this.o.nodeId, issuer: this.o.issuer, clockToleranceSeconds: this.tolerance, now });
       if (claims.fp !== contributionFingerprint(ctx.raw)) throw grantInvalid('fingerprint', 'The grant was issued for a different request.');
-      const accepted = new Set([ledgerPeriod(now), previousMonth(now), ledgerPeriod(new Date(now.getTime() + this.tolerance * 1000))]);
-      if (!accepted.has(claims.per)) throw grantInvalid('period', "The grant's ledger period is neither the current nor the previous month.");
+      const reservedAt = Date.parse(claims.per);
+      if (reservedAt > now.getTime() + this.tolerance * 1000 || reservedAt < (claims.iat - MAX_GRANT_TTL_SECONDS - this.tolerance) * 1000) {
+        throw grantInvalid('reserved-at', "The grant's reservation time `per` lies outside the grant's lifetime.");
+      }
       applySharingRules(this.o.rules, claims.sub, claims.grp, request);
       await this.purgeNow(now);
       const capUnits = this.capUnitsOf(claims.sub);
@@ -102,7 +107,7 @@ export class GrantGuard implements ContributionGuard {
         expiredFrom: claims.exp + this.tolerance,
         clock: () => this.now().getTime() / 1000,
         member: claims.sub,
-        period: claims.per,
+        horizonDays: this.horizonDays,
         rhoUnits: rhoChargeUnits(claims.rho),
         deltaUnits: deltaChargeUnits(claims.delta),
         memberCapUnits: capUnits,
@@ -110,20 +115,23 @@ export class GrantGuard implements ContributionGuard {
         at: now.toISOString(),
       });
       if (result.ok) {
-        this.o.logger?.info({ event: 'grant-charged', requestId: ctx.requestId, member: claims.sub, period: claims.per, rho: claims.rho, delta: claims.delta, jti: claims.jti }, 'grant accepted and charged');
+        this.o.logger?.info({ event: 'grant-charged', requestId: ctx.requestId, member: claims.sub, reservedAt: claims.per, rho: claims.rho, delta: claims.delta, jti: claims.jti }, 'grant accepted and charged');
         return;
       }
       if (result.reason === 'expired') throw grantInvalid('expired', 'The grant has expired; the gateway must issue a new one.');
       if (result.reason === 'replay') throw grantInvalid('replay', 'The grant was already used; every grant admits one request.');
       if (result.reason === 'member-cap') {
         const remaining = rhoFromUnits(result.memberRemainingUnits);
-        throw new AccordError('NODE_BUDGET_EXHAUSTED', `This node's privacy cap for this member in ${claims.per} does not cover the charge; ρ remaining for this member here: ${remaining}.`, {
+        throw new AccordError('NODE_BUDGET_EXHAUSTED', `This node's privacy cap for this member over its ${this.horizonDays}-day horizon does not cover the charge; ρ remaining for this member here: ${remaining}.`, {
           scope: 'member',
-          period: claims.per,
+          horizonDays: this.horizonDays,
           remainingRho: remaining,
         });
       }
-      throw new AccordError('NODE_BUDGET_EXHAUSTED', `This node's own privacy cap for ${claims.per} does not cover the charge; its operator sets that cap, whatever the gateway allocated.`, { scope: 'node', period: claims.per });
+      throw new AccordError('NODE_BUDGET_EXHAUSTED', `This node's own privacy cap over its ${this.horizonDays}-day horizon does not cover the charge; its operator sets that cap, whatever the gateway allocated.`, {
+        scope: 'node',
+        horizonDays: this.horizonDays,
+      });
     } catch (e) {
       if (isAccordError(e)) {
         const cause = (e as Error).cause;

@@ -5,4 +5,4 @@ export { resolveGrantConfig, DEFAULT_GATEWAY_ISSUER, DEFAULT_MEMBER_CAP_RHO, typ
 export { verifyGrant, grantInvalid, GRANT_CLOCK_TOLERANCE_SECONDS, type GrantRefusal, type VerifyOptions } from './verify.js';
 export { gatewayKeySet, readJwksFile, isJwksUrl } from './keys.js';
 export { parseSharingRules, loadSharingRules, applySharingRules, refusingRule, memberCapRho, NO_SHARING_RULES, type SharingRule, type SharingRules } from './rules.js';
-export { consumeGrantAndCharge, purgeUsedGrants, ledgerReport, type ChargeInput, type ChargeResult, type LedgerReport, type PeriodLedger, type MemberLedgerEntry } from './store.js';
+export { consumeGrantAndCharge, purgeUsedGrants, ledgerReport, type ChargeInput, type ChargeResult, type LedgerReport, type MemberLedgerEntry } from './store.js';

@@ -10,7 +10,6 @@
  * A guard given in-process (`ctx.guard`) replaces all of this.
  */
 import type { Logger } from 'pino';
-import { AccordError } from '../../schema/errors.js';
 import { rhoCapUnits } from '../../schema/privacy/units.js';
 import { allowAllGuard, type ContributionGuard } from '../contribution/guard.js';
 import type { NodeOrm } from '../db/orm.js';
@@ -23,10 +22,8 @@ import { ledgerReport, type LedgerReport } from './store.js';
 export interface GrantSetup {
   guard: ContributionGuard;
   /** The node's own ledger, for the operator API. */
-  ledger(period?: string): Promise<LedgerReport>;
+  ledger(): Promise<LedgerReport>;
 }
-
-const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 /**
  * Builds the guard for `settings`. Throws AccordError('CONFIG_INVALID') for an unreadable or
@@ -36,10 +33,8 @@ export function setupGrants(settings: ResolvedGrantConfig, ctx: { orm: NodeOrm; 
   const { orm, nodeId, logger } = ctx;
   const rules = settings.sharingRulesFile ? loadSharingRules(settings.sharingRulesFile) : NO_SHARING_RULES;
   const nodeCapUnits = settings.nodeCapRho === undefined ? undefined : rhoCapUnits(settings.nodeCapRho);
-  const ledger = (period?: string): Promise<LedgerReport> => {
-    if (period !== undefined && !PERIOD.test(period)) return Promise.reject(new AccordError('INVALID_QUERY', 'period must be a month written YYYY-MM.', { field: 'period' }));
-    return ledgerReport(orm, { memberCapUnits: (m) => rhoCapUnits(memberCapRho(rules, m, settings.memberCapRho)), nodeCapUnits }, period);
-  };
+  const ledger = (): Promise<LedgerReport> =>
+    ledgerReport(orm, { memberCapUnits: (m) => rhoCapUnits(memberCapRho(rules, m, settings.memberCapRho)), nodeCapUnits, horizonDays: settings.horizonDays });
 
   if (ctx.guard) {
     logger.info({ event: 'grants-custom-guard' }, 'contributions are admitted by the guard given in-process; grant settings are not applied');
@@ -60,7 +55,7 @@ export function setupGrants(settings: ResolvedGrantConfig, ctx: { orm: NodeOrm; 
     return { guard: refuseAllGuard(logger), ledger };
   }
   const keys = gatewayKeySet(settings.gatewayJwks);
-  const guard = new GrantGuard({ orm, nodeId, keys, issuer: settings.issuer, rules, memberCapRho: settings.memberCapRho, nodeCapRho: settings.nodeCapRho, logger });
+  const guard = new GrantGuard({ orm, nodeId, keys, issuer: settings.issuer, rules, memberCapRho: settings.memberCapRho, nodeCapRho: settings.nodeCapRho, horizonDays: settings.horizonDays, logger });
   logger.info(
     {
       event: 'grants-required',
@@ -69,6 +64,7 @@ export function setupGrants(settings: ResolvedGrantConfig, ctx: { orm: NodeOrm; 
       sharingRules: rules.rules.map((r) => r.id),
       memberCapRho: settings.memberCapRho,
       nodeCapRho: settings.nodeCapRho ?? null,
+      horizonDays: settings.horizonDays,
     },
     'contributions require a valid gateway grant',
   );

@@ -2,17 +2,22 @@
  * The durable half of grant checking: single use of grant ids and the node's own ledger, in one
  * transaction per admitted request (SQLite or PostgreSQL).
  *
+ * The ledger is the append-only charge record (`grant_charge`: member, ρ, δ, time). Caps apply to
+ * the charges made over the trailing horizon: a charge made at t counts while now < t + horizon.
+ * The member's and the node's spend over the window are indexed range sums ((member, at) and (at)).
+ *
  * Concurrency: the grant id is inserted with `ON CONFLICT DO NOTHING RETURNING`; of two
  * transactions inserting the same id, the second waits for the first and inserts nothing if it
- * committed, so exactly one use passes. Each ledger row is charged with one conditional
- * `UPDATE … SET spent = spent + x WHERE spent + x <= cap RETURNING …`; PostgreSQL re-evaluates the
- * condition on the latest row version after waiting for the row lock (READ COMMITTED), and SQLite
- * runs transactions one at a time, so concurrent charges never exceed a cap. Rows are locked in one
- * order (grant id, member row, node row), so transactions cannot deadlock each other.
+ * committed, so exactly one use passes. Every charging transaction then locks the node's one ledger
+ * lock row (`SELECT … FOR UPDATE` on PostgreSQL; SQLite runs transactions one at a time), reads the
+ * window sums, and appends the charge only if both caps hold, so concurrent charges never exceed a
+ * cap. Locks are taken in one order (grant id, ledger lock), so transactions cannot deadlock.
  */
 import { dialectOf, knexOf, type Dialect, type NodeOrm } from '../db/orm.js';
 import { exec, queryRows, type Executor } from '../db/sql.js';
 import { deltaFromUnits, rhoFromUnits } from '../../schema/privacy/units.js';
+
+const DAY_MS = 86_400_000;
 
 export interface ChargeInput {
   requestId: string;
@@ -27,16 +32,17 @@ export interface ChargeInput {
   /** Current time in seconds since the epoch (default the system clock). */
   clock?: () => number;
   member: string;
-  period: string;
   /** Charge in ledger units (rounded up). */
   rhoUnits: number;
   deltaUnits: number;
-  /** The member's cap for the period, in ledger units (rounded down). */
+  /** The member's cap over the horizon, in ledger units (rounded down). */
   memberCapUnits: number;
-  /** The node-wide cap for the period, in ledger units; undefined when the node has none. */
+  /** The node-wide cap over the horizon, in ledger units; undefined when the node has none. */
   nodeCapUnits?: number;
-  /** ISO 8601 time of the charge. */
+  /** ISO 8601 time of the charge (the node's own clock). */
   at: string;
+  /** The privacy horizon in days: charges made within it before `at` count against the caps. */
+  horizonDays: number;
 }
 
 export type ChargeResult =
@@ -50,25 +56,36 @@ class Abort {
   constructor(readonly result: ChargeResult) {}
 }
 
-async function ensureRow(trx: Executor, table: string, keys: Record<string, string>): Promise<void> {
-  const cols = Object.keys(keys);
-  const quoted = cols.map((c) => `"${c}"`).join(', ');
-  await exec(trx, `insert into "${table}" (${quoted}, "rho_spent", "delta_spent") values (${cols.map(() => '?').join(', ')}, 0, 0) on conflict (${quoted}) do nothing`, Object.values(keys));
+/** The first instant (ISO 8601, exclusive) of the window of `horizonDays` ending at `at`. */
+export function windowStart(at: string, horizonDays: number): string {
+  return new Date(Date.parse(at) - horizonDays * DAY_MS).toISOString();
 }
 
-async function chargeRow(trx: Executor, dialect: Dialect, table: string, keys: Record<string, string>, rho: number, delta: number, cap: number | undefined): Promise<boolean> {
-  const where = Object.keys(keys).map((c) => `"${c}" = ?`).join(' and ');
-  const capClause = cap === undefined ? '' : ' and "rho_spent" + ? <= ?';
-  const params = [rho, delta, ...Object.values(keys), ...(cap === undefined ? [] : [rho, cap])];
-  const rows = await queryRows(trx, dialect, `update "${table}" set "rho_spent" = "rho_spent" + ?, "delta_spent" = "delta_spent" + ? where ${where}${capClause} returning "rho_spent"`, params);
-  return rows.length > 0;
+interface Spend {
+  rho: number;
+  delta: number;
+}
+
+/** The node's and each member's spend over the window starting after `since` (one indexed range each). */
+async function spendSince(ex: Executor, dialect: Dialect, since: string, member?: string): Promise<{ node: Spend; members: Map<string, Spend & { charges: number }> }> {
+  const node = await queryRows<{ r: unknown; d: unknown }>(ex, dialect, 'select coalesce(sum("rho"), 0) as "r", coalesce(sum("delta"), 0) as "d" from "grant_charge" where "at" > ?', [since]);
+  const rows = await queryRows<{ member: string; r: unknown; d: unknown; n: unknown }>(
+    ex,
+    dialect,
+    `select "member", sum("rho") as "r", sum("delta") as "d", count(*) as "n" from "grant_charge" where ${member === undefined ? '' : '"member" = ? and '}"at" > ? group by "member" order by "member"`,
+    member === undefined ? [since] : [member, since],
+  );
+  return {
+    node: { rho: Number(node[0]?.r ?? 0), delta: Number(node[0]?.d ?? 0) },
+    members: new Map(rows.map((r) => [r.member, { rho: Number(r.r), delta: Number(r.d), charges: Number(r.n) }])),
+  };
 }
 
 /**
- * In one transaction: records the grant id as used, charges the member's and the node's ledger
- * rows for the period (creating them at zero when missing), and appends the charge record. When
- * the id was used before, or a cap would be exceeded, nothing is written and the reason is returned.
- * Driver errors propagate (nothing written).
+ * In one transaction: records the grant id as used, checks the member's and the node's spend over
+ * the horizon ending at `at` plus this charge against their caps, and appends the charge record.
+ * When the id was used before, or a cap would be exceeded, nothing is written and the reason is
+ * returned. Driver errors propagate (nothing written).
  */
 export async function consumeGrantAndCharge(orm: NodeOrm, c: ChargeInput): Promise<ChargeResult> {
   const dialect = dialectOf(orm);
@@ -77,23 +94,18 @@ export async function consumeGrantAndCharge(orm: NodeOrm, c: ChargeInput): Promi
       if ((c.clock ?? (() => Date.now() / 1000))() >= c.expiredFrom) throw new Abort({ ok: false, reason: 'expired' });
       const used = await queryRows(trx, dialect, 'insert into "grant_jti" ("jti", "exp") values (?, ?) on conflict ("jti") do nothing returning "jti"', [c.jti, c.exp]);
       if (used.length === 0) throw new Abort({ ok: false, reason: 'replay' });
+      if (dialect === 'postgresql') await exec(trx, 'select "id" from "grant_ledger_lock" where "id" = 1 for update', []);
 
-      const member = { member: c.member, period: c.period };
-      await ensureRow(trx, 'grant_member_ledger', member);
-      if (!(await chargeRow(trx, dialect, 'grant_member_ledger', member, c.rhoUnits, c.deltaUnits, c.memberCapUnits))) {
-        const spent = await queryRows<{ s: unknown }>(trx, dialect, 'select "rho_spent" as "s" from "grant_member_ledger" where "member" = ? and "period" = ?', [c.member, c.period]);
-        throw new Abort({ ok: false, reason: 'member-cap', memberRemainingUnits: Math.max(0, c.memberCapUnits - Number(spent[0]?.s ?? 0)) });
-      }
-
-      const node = { period: c.period };
-      await ensureRow(trx, 'grant_node_ledger', node);
-      if (!(await chargeRow(trx, dialect, 'grant_node_ledger', node, c.rhoUnits, c.deltaUnits, c.nodeCapUnits))) throw new Abort({ ok: false, reason: 'node-cap' });
+      const spend = await spendSince(trx, dialect, windowStart(c.at, c.horizonDays), c.member);
+      const mine = spend.members.get(c.member)?.rho ?? 0;
+      if (mine + c.rhoUnits > c.memberCapUnits) throw new Abort({ ok: false, reason: 'member-cap', memberRemainingUnits: Math.max(0, c.memberCapUnits - mine) });
+      if (c.nodeCapUnits !== undefined && spend.node.rho + c.rhoUnits > c.nodeCapUnits) throw new Abort({ ok: false, reason: 'node-cap' });
 
       await exec(trx, 'insert into "grant_charge" ("request_id", "jti", "member", "period", "rho", "delta", "at") values (?, ?, ?, ?, ?, ?, ?)', [
         c.requestId.slice(0, 64),
         c.jti,
         c.member,
-        c.period,
+        c.at.slice(0, 7),
         c.rhoUnits,
         c.deltaUnits,
         c.at,
@@ -121,19 +133,17 @@ export interface MemberLedgerEntry {
   deltaSpent: number;
   capRho: number;
   remainingRho: number;
-  /** Charges recorded for this member in the period. */
+  /** Charges recorded for this member within the horizon. */
   charges: number;
 }
 
-export interface PeriodLedger {
-  period: string;
+/** The node's own ledger over the horizon ending now. */
+export interface LedgerReport {
+  horizonDays: number;
+  /** Charges made after this instant (ISO 8601) count. */
+  since: string;
   node: { rhoSpent: number; deltaSpent: number; capRho: number | null; remainingRho: number | null };
   members: MemberLedgerEntry[];
-}
-
-export interface LedgerReport {
-  /** Newest period first. */
-  periods: PeriodLedger[];
 }
 
 export interface LedgerCaps {
@@ -141,53 +151,29 @@ export interface LedgerCaps {
   memberCapUnits(member: string): number;
   /** The node-wide cap in ledger units, or undefined. */
   nodeCapUnits?: number;
+  horizonDays: number;
 }
 
 /**
- * The node's own ledger for the operator: per period, the node total and every member's spend,
- * cap and remaining ρ (in ρ, from exact ledger units). `period` limits it to one period.
+ * The node's own ledger for the operator: over the horizon ending at `at`, the node total and every
+ * member's spend, cap and remaining ρ (in ρ, from exact ledger units).
  */
-export async function ledgerReport(orm: NodeOrm, caps: LedgerCaps, period?: string): Promise<LedgerReport> {
-  const knex = knexOf(orm);
-  const dialect = dialectOf(orm);
-  const where = period === undefined ? '' : ' where "period" = ?';
-  const params = period === undefined ? [] : [period];
-  const nodes = await queryRows<{ period: string; rho_spent: unknown; delta_spent: unknown }>(knex, dialect, `select "period", "rho_spent", "delta_spent" from "grant_node_ledger"${where} order by "period" desc`, params);
-  const members = await queryRows<{ member: string; period: string; rho_spent: unknown; delta_spent: unknown }>(
-    knex,
-    dialect,
-    `select "member", "period", "rho_spent", "delta_spent" from "grant_member_ledger"${where} order by "period" desc, "member"`,
-    params,
-  );
-  const counts = await queryRows<{ member: string; period: string; n: unknown }>(knex, dialect, `select "member", "period", count(*) as "n" from "grant_charge"${where} group by "member", "period"`, params);
-  const countOf = new Map(counts.map((r) => [`${r.period}\u0000${r.member}`, Number(r.n)]));
-  const byPeriod = new Map<string, PeriodLedger>();
-  for (const n of nodes) {
-    const spent = Number(n.rho_spent);
-    byPeriod.set(n.period, {
-      period: n.period,
-      node: {
-        rhoSpent: rhoFromUnits(spent),
-        deltaSpent: deltaFromUnits(Number(n.delta_spent)),
-        capRho: caps.nodeCapUnits === undefined ? null : rhoFromUnits(caps.nodeCapUnits),
-        remainingRho: caps.nodeCapUnits === undefined ? null : rhoFromUnits(Math.max(0, caps.nodeCapUnits - spent)),
-      },
-      members: [],
-    });
-  }
-  for (const m of members) {
-    const p = byPeriod.get(m.period);
-    if (!p) continue;
-    const spent = Number(m.rho_spent);
-    const cap = caps.memberCapUnits(m.member);
-    p.members.push({
-      member: m.member,
-      rhoSpent: rhoFromUnits(spent),
-      deltaSpent: deltaFromUnits(Number(m.delta_spent)),
-      capRho: rhoFromUnits(cap),
-      remainingRho: rhoFromUnits(Math.max(0, cap - spent)),
-      charges: countOf.get(`${m.period}\u0000${m.member}`) ?? 0,
-    });
-  }
-  return { periods: [...byPeriod.values()] };
+export async function ledgerReport(orm: NodeOrm, caps: LedgerCaps, at: Date = new Date()): Promise<LedgerReport> {
+  const since = windowStart(at.toISOString(), caps.horizonDays);
+  const spend = await spendSince(knexOf(orm), dialectOf(orm), since);
+  const cap = caps.nodeCapUnits;
+  return {
+    horizonDays: caps.horizonDays,
+    since,
+    node: {
+      rhoSpent: rhoFromUnits(spend.node.rho),
+      deltaSpent: deltaFromUnits(spend.node.delta),
+      capRho: cap === undefined ? null : rhoFromUnits(cap),
+      remainingRho: cap === undefined ? null : rhoFromUnits(Math.max(0, cap - spend.node.rho)),
+    },
+    members: [...spend.members].map(([member, s]) => {
+      const c = caps.memberCapUnits(member);
+      return { member, rhoSpent: rhoFromUnits(s.rho), deltaSpent: deltaFromUnits(s.delta), capRho: rhoFromUnits(c), remainingRho: rhoFromUnits(Math.max(0, c - s.rho)), charges: s.charges };
+    }),
+  };
 }

@@ -32,7 +32,7 @@ export type GrantRefusal =
   | 'claims'
   | 'keys-unavailable'
   | 'fingerprint'
-  | 'period'
+  | 'reserved-at'
   | 'replay'
   | 'not-configured';
 
@@ -53,7 +53,8 @@ export interface VerifyOptions {
 }
 
 const FP = /^[0-9a-f]{64}$/;
-const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
+/** `per`: the ISO 8601 UTC instant of the gateway's reservation. */
+const INSTANT = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 const MAX_ID = 255;
 const MAX_GROUPS = 100;
 
@@ -70,7 +71,7 @@ function checkClaims(p: Record<string, unknown>): GrantClaims {
   if (typeof p.fp !== 'string' || !FP.test(p.fp)) fail('fp');
   if (typeof p.rho !== 'number' || !Number.isFinite(p.rho) || p.rho <= 0 || p.rho > MAX_GRANT_RHO) fail('rho');
   if (typeof p.delta !== 'number' || !Number.isFinite(p.delta) || p.delta < 0 || p.delta > MAX_GRANT_DELTA) fail('delta');
-  if (typeof p.per !== 'string' || !PERIOD.test(p.per)) fail('per');
+  if (typeof p.per !== 'string' || !INSTANT.test(p.per) || Number.isNaN(Date.parse(p.per))) fail('per');
   if (!isId(p.jti)) fail('jti');
   if (!Number.isSafeInteger(p.iat)) fail('iat');
   if (!Number.isSafeInteger(p.exp)) fail('exp');

@@ -29,7 +29,11 @@ export interface GrantClaims {
   rho: number;
   /** δ charged (partition selection), 0 otherwise. */
   delta: number;
-  /** The ledger period the charge belongs to, e.g. `2026-11`. */
+  /**
+   * When the gateway reserved the charge (ISO 8601 UTC, e.g. `2026-11-05T10:00:00.000Z`): the charge
+   * counts on the gateway's ledgers for the horizon after it. A node dates its own charge by its own
+   * clock, never earlier, so the charge leaves the node's window no sooner than the gateway's.
+   */
   per: string;
   /** Unique grant id; a node refuses a second use. */
   jti: string;
@@ -58,9 +62,4 @@ function canonical(value: unknown): unknown {
  */
 export function contributionFingerprint(request: ContributionRequest): string {
   return createHash('sha256').update(JSON.stringify(canonical(request))).digest('hex');
-}
-
-/** The ledger period (calendar month, UTC) of a time. */
-export function ledgerPeriod(at: Date = new Date()): string {
-  return at.toISOString().slice(0, 7);
 }

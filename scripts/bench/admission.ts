@@ -40,7 +40,7 @@ import { fileURLToPath } from 'node:url';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { graphql, parse } from 'graphql';
 import { pino } from 'pino';
-import { CONTRIBUTION_SDL, ledgerPeriod, type ContributionRequest } from '../../schema/contract/index.js';
+import { CONTRIBUTION_SDL, type ContributionRequest } from '../../schema/contract/index.js';
 import { createGateway } from '../../gateway/app.js';
 import { devIssuerFiles, ensureDevIssuer, mintToken } from '../../gateway/auth/dev-issuer.js';
 import { DEFAULT_CONFIG } from '../../gateway/config.js';
@@ -148,11 +148,11 @@ async function runStubNodes(): Promise<void> {
 
 const allowAll: PolicyPort = { decide: (_m, nodes) => nodes.map((n) => ({ node: n.id, allowed: true, reason: null, rules: [] })) };
 const noLedger: LedgerPort = {
-  reserveAll: async (reqs) => reqs.map(() => ({ reservationId: 'none', budgets: [] })),
+  reserveAll: async (rs) => rs.map(() => ({ reservationId: 'none', reservedAt: new Date().toISOString(), nodes: [], federation: null })),
   cached: async () => null,
   answered: async () => undefined,
   failed: async () => undefined,
-  budgetsOf: async () => [],
+  budgetsOf: async () => ({ nodes: [], federation: null }),
 };
 
 async function runGateway(d: GatewayRole): Promise<void> {
@@ -276,13 +276,12 @@ async function ledgerUs(dir: string): Promise<number> {
   const orm = await openGatewayOrm({ db: join(dir, 'ledger-timing.sqlite') });
   const ledger = await Ledger.open(orm, () => new Budgets(resolveBudgets({ nodeCap: { rho: 1_000 }, allocation: { rho: 1_000 } })));
   const charge = chargeUnits({ rho: 0.05, delta: 0 });
-  const period = ledgerPeriod();
   const answer = JSON.stringify({ cells: Array.from({ length: 40 }, (_, i) => ({ country: 'DE', value: i })) });
   const n = 2_000;
   const run = async (i: number) => {
-    const key = answerCacheKey(`q${i}`, NODES.map((x) => x.id), period);
-    const r = await ledger.reserve({ member: MEMBER.id, nodes: NODES.map((x) => x.id), charge, period, queryId: `q${i}`, cacheKey: key });
-    await ledger.answered(r.reservationId, { cacheKey: key, queryId: `q${i}`, period, nodes: NODES.map((x) => x.id), answer });
+    const key = answerCacheKey(`q${i}`, NODES.map((x) => x.id));
+    const r = await ledger.reserve({ member: MEMBER.id, nodes: NODES.map((x) => x.id), charge, queryId: `q${i}`, cacheKey: key });
+    await ledger.answered(r.reservationId, { cacheKey: key, queryId: `q${i}`, nodes: NODES.map((x) => x.id), answer });
   };
   for (let i = 0; i < 100; i++) await run(i);
   const t0 = performance.now();

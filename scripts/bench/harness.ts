@@ -22,7 +22,6 @@ import {
   GRANT_HEADER,
   GRANT_TYPE,
   contributionFingerprint,
-  ledgerPeriod,
   type ContributionRequest,
 } from '../../schema/contract/index.js';
 import { DEFAULT_CONFIG } from '../../gateway/config.js';
@@ -514,7 +513,7 @@ async function prepareDeployment(dir: string, caps: Capabilities, opts: Pick<Har
       fp: contributionFingerprint(request),
       rho,
       delta: 0,
-      per: ledgerPeriod(),
+      per: new Date().toISOString(),
       jti: randomUUID(),
       iat,
       exp: iat + 60,

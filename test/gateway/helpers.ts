@@ -16,7 +16,7 @@ export const PATTERN_QUERY = /* GraphQL */ `
       charge { rho epsilon delta }
       coverage { asked answered missing { node reason code } complete excluded { node reason rules } }
       cached
-      remainingBudget { node period allocation { rho delta } spent { rho delta } remaining { rho delta } nodeCap { rho delta } nodeRemaining { rho delta } }
+      remainingBudget { node horizonDays allocation { rho delta } spent { rho delta } remaining { rho delta } cumulative { epsilon delta } nodeCapAdmits }
     }
   }
 `;

@@ -65,7 +65,7 @@ describe.each(SUITES)('gateway storage on %s', (name, make) => {
       orm = await db.open(); // a second open applies nothing (the index stays dropped)
       expect((await drift(orm, db.schema)).join(';')).toMatch(/accord_reservation_member_period_index/);
       const executed = await orm.getMigrator().getExecutedMigrations();
-      expect(executed.map((m) => m.name)).toEqual(['Migration20250701000000_ledger']);
+      expect(executed.map((m) => m.name)).toEqual(['Migration20250701000000_ledger', 'Migration20261201000000_horizon']);
       if (name === 'sqlite') {
         const mode = (await knexOf(orm).raw('pragma journal_mode')) as Array<{ journal_mode: string }>;
         expect(mode[0]!.journal_mode).toBe('wal');

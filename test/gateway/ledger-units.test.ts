@@ -47,7 +47,7 @@ describe('ledger units', () => {
     );
     expect(b.nodeCap('cert-de').rho).toBe(5e12);
     expect(b.nodeCap('cert-fr').rho).toBe(10e12);
-    expect(b.nodeCap('cert-fr').delta).toBe(1e11); // δ defaults to the default cap's (1e-4 in femto-units)
+    expect(b.nodeCap('cert-fr').delta).toBe(5e10); // δ defaults to the default cap's (1e-4 in femto-units)
     expect(b.allocation('m2', 'cert-de').rho).toBe(1e12);
     expect(b.allocation('m1', 'cert-de').rho).toBe(2e12);
     expect(b.allocation('m1', 'cert-fr').rho).toBe(3e12);

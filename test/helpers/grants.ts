@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import type { ContributionRequest } from '../../schema/contract/contribution.js';
-import { contributionFingerprint, GRANT_TYPE, ledgerPeriod, type GrantClaims } from '../../schema/contract/grant.js';
+import { contributionFingerprint, GRANT_TYPE, type GrantClaims } from '../../schema/contract/grant.js';
 
 /** Claims a test may set; the rest get defaults (see {@link GatewayKey.grantFor}). */
 export type GrantOverrides = Partial<GrantClaims> & {
@@ -72,7 +72,7 @@ export async function createGatewayKey(kid = `test-gateway-${randomUUID().slice(
         fp: contributionFingerprint(request),
         rho: 0.1,
         delta: 0,
-        per: ledgerPeriod(),
+        per: new Date().toISOString(),
         jti: randomUUID(),
         ...claims,
         iat,

@@ -68,7 +68,7 @@ export interface Answer {
     excluded: Array<{ node: string; reason: string; rules: string[] }>;
   };
   cached: boolean;
-  remainingBudget: Array<{ node: string; period: string; allocation: Amount; spent: Amount; remaining: Amount; nodeCap: Amount; nodeRemaining: Amount }>;
+  remainingBudget: Array<{ node: string; horizonDays: number; allocation: Amount; spent: Amount; remaining: Amount; cumulative: { epsilon: number; delta: number }; nodeCapAdmits: boolean }>;
 }
 
 export interface Amount {

@@ -10,7 +10,7 @@ import { contributionSdlHash } from '../../../schema/contract/index.js';
 import { AccordError } from '../../../schema/errors.js';
 import type { GatewayContext, Principal } from '../../context.js';
 import type { QuorumMode } from '../../config.js';
-import type { NodeBudget } from '../../ledger/budget-view.js';
+import type { FederationBudget, NodeBudget } from '../../ledger/budget-view.js';
 import type { ReloadResult } from '../../policy/store.js';
 import type { NodeRegistry, NodeSnapshot } from '../../registry/index.js';
 import { CatalogLocalDataSource } from '../local-datasource.js';
@@ -110,8 +110,10 @@ type Query {
   federationHealth: FederationHealth!
   "Who you are, as the gateway sees your token."
   me: Me!
-  "Your budget on every admitted node for the current period (a calendar month, UTC)."
+  "Your own budget on every admitted node over the privacy horizon."
   myBudget: [NodeBudget!]!
+  "Your own federation-wide budget over the privacy horizon; null where each organisation is at one node only (K = 1)."
+  myFederationBudget: FederationBudget
 }
 
 type Mutation {
@@ -122,8 +124,8 @@ type Mutation {
 
 /** What the platform subgraph needs besides the registry. */
 export interface PlatformAccess {
-  /** The caller's budgets on `nodes` in the current period. */
-  budgets(principal: Principal, nodes: readonly string[]): Promise<NodeBudget[]>;
+  /** The caller's own budgets on `nodes` and federation-wide (null with K = 1), over the horizon ending now. */
+  budgets(principal: Principal, nodes: readonly string[]): Promise<{ nodes: NodeBudget[]; federation: FederationBudget | null }>;
   /** Reloads the access configuration (the caller is staff). */
   reload(): ReloadResult;
 }
@@ -162,11 +164,8 @@ export function buildPlatformDataSource(registry: NodeRegistry, defaultQuorum: Q
         const { member, staff } = callerOf(ctx);
         return { ...member, staff };
       },
-      myBudget: (_: unknown, __: unknown, ctx: Partial<GatewayContext>) =>
-        needAccess().budgets(
-          callerOf(ctx),
-          registry.admitted().map((n) => n.id),
-        ),
+      myBudget: async (_: unknown, __: unknown, ctx: Partial<GatewayContext>) => (await needAccess().budgets(callerOf(ctx), registry.admitted().map((n) => n.id))).nodes,
+      myFederationBudget: async (_: unknown, __: unknown, ctx: Partial<GatewayContext>) => (await needAccess().budgets(callerOf(ctx), [])).federation,
       federationNodes: () => registry.list().map(nodeView),
       federationHealth: () => {
         const nodes = registry.list();

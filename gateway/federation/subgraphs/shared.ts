@@ -18,21 +18,39 @@ type PrivacyAmount @shareable {
   delta: Float!
 }
 
-"The asking member's budget on one node for one ledger period (a calendar month, UTC)."
+"An (ε, δ)-differential-privacy statement."
+type PrivacyLoss @shareable {
+  epsilon: Float!
+  delta: Float!
+}
+
+"The asking member's own budget on one node over the privacy horizon (a rolling window). Never another member's spending."
 type NodeBudget @shareable {
   node: String!
-  "Ledger period, YYYY-MM."
-  period: String!
-  "The member's allocation on this node for the period (set by platform staff)."
+  "Length of the trailing window every cap applies to, in days."
+  horizonDays: Int!
+  "The member's allocation on this node over the horizon (set by platform staff)."
   allocation: PrivacyAmount!
-  "What the member spent on this node this period."
+  "What the member's answers charged on this node within the horizon."
   spent: PrivacyAmount!
   "allocation − spent."
   remaining: PrivacyAmount!
-  "The node operator's cap for the whole federation this period."
-  nodeCap: PrivacyAmount!
-  "What remains of the node's cap this period (every member's queries count)."
-  nodeRemaining: PrivacyAmount!
+  "spent as a cumulative (ε, δ) over the horizon (the deployment's δ for the conversion)."
+  cumulative: PrivacyLoss!
+  "Whether the node operator's cap (shared by every member) admits one more question of this charge (an answer: its own charge; myBudget: the default ρ). Never the amount."
+  nodeCapAdmits: Boolean!
+}
+
+"The asking member's own federation-wide budget over the horizon (deployments where an organisation may be reported to several nodes)."
+type FederationBudget @shareable {
+  horizonDays: Int!
+  "The member's federation-wide allocation over the horizon: every fresh answer charges it once, whatever nodes it asks."
+  allocation: PrivacyAmount!
+  spent: PrivacyAmount!
+  remaining: PrivacyAmount!
+  cumulative: PrivacyLoss!
+  "Whether the federation cap (shared by every member) admits one more question at the default ρ. Never the amount."
+  capAdmits: Boolean!
 }
 `;
 

@@ -4,5 +4,9 @@
  */
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20250701000000_ledger } from './Migration20250701000000_ledger.js';
+import { Migration20261201000000_horizon } from './Migration20261201000000_horizon.js';
 
-export const GATEWAY_MIGRATIONS: MigrationObject[] = [{ name: 'Migration20250701000000_ledger', class: Migration20250701000000_ledger }];
+export const GATEWAY_MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20250701000000_ledger', class: Migration20250701000000_ledger },
+  { name: 'Migration20261201000000_horizon', class: Migration20261201000000_horizon },
+];
