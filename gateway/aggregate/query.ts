@@ -11,6 +11,7 @@ import type { ContributionBounds, ContributionFilter, Dimension, Measure } from 
 import { actorByName, countryByAlpha2, isRegion, isSector, isSubregion } from '../../schema/reference/index.js';
 import type { QuorumMode } from '../config.js';
 import { daysBetween, isIsoDate } from '../../schema/contract/calendar.js';
+import { CVE_ID, MAX_KEY_LENGTH } from '../../schema/contract/keys.js';
 
 /**
  * What an aggregate counts: incidents (L∞ = maxPerPartition), distinct organisations (L∞ = 1), or
@@ -75,9 +76,6 @@ export interface AggregateQuery {
 /** Longest date window (days) a time-grouped query may span; the cell limit usually binds first. */
 export const MAX_WINDOW_DAYS = 3_660;
 const MAX_LIST = 1_000;
-/** Longest free-text key (tool or actor name) accepted in a filter or from a node. */
-export const MAX_KEY_LENGTH = 200;
-const CVE_ID = /^CVE-\d{4}-\d{4,7}$/;
 /** TLP levels a node may contribute (AMBER+STRICT and RED never leave a node). */
 export const CONTRIBUTING_TLP = ['AMBER', 'CLEAR', 'GREEN'] as const;
 

@@ -7,6 +7,7 @@
  */
 import type { ContributionBounds } from '../../schema/contract/index.js';
 import { gridBounds } from '../../schema/privacy/index.js';
+import { isContractKey } from '../../schema/contract/keys.js';
 import { joinKey, type KeyDomain } from './domain.js';
 
 export interface ContributionExpectation {
@@ -33,19 +34,12 @@ export interface ValidGroup {
 
 export type ValidatedContribution = { ok: true; groups: ValidGroup[] } | { ok: false; problem: string };
 
-const CVE_ID = /^CVE-\d{4}-\d{4,7}$/;
-/** A node-data key value: a non-empty string of at most 200 characters without control characters. */
-function isNodeKeyValue(dim: string, v: string): boolean {
-  // eslint-disable-next-line no-control-regex
-  if (v.length === 0 || v.length > 200 || /[\u0000-\u001f\u007f]/.test(v)) return false;
-  return dim !== 'EXPLOIT' || CVE_ID.test(v);
-}
-
 const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /**
  * Validates a node's `contribution` object: identity echo (node id, queryId), units, key arity,
- * keys inside the query's public domain (or, at open positions, well-formed node-data values), no duplicate keys, non-negative integer counts, per-group
+ * keys inside the query's public domain (or, at open positions, node-data keys the contract carries:
+ * `isContractKey`, the rule the nodes' importers store by), no duplicate keys, non-negative integer counts, per-group
  * count ≤ units × maxPerPartition, non-empty groups ≤ units × maxPartitions, Σ counts ≤
  * units × maxPartitions × maxPerPartition, and sums and disruption counts (only when the bounds clamp)
  * integer with |sum| ≤ count × maxAbsGridUnits and 0 ≤ disrupted ≤ count. Never throws.
@@ -90,7 +84,7 @@ export function validateContribution(raw: unknown, exp: ContributionExpectation)
       for (let j = 0; j < arity; j++) {
         const v = (key as string[])[j]!;
         if (values[j]!.has(v)) continue;
-        if (!open[j] || !isNodeKeyValue(groupBy[j]!, v)) return fail('a group key is outside the public domain of the query');
+        if (!open[j] || !isContractKey(groupBy[j]!, v)) return fail('a group key is outside the public domain of the query');
         hasOpen = true;
       }
       if (!hasOpen) return fail('a group key is outside the public domain of the query');

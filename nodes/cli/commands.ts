@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { TLP_LEVELS, type TlpLevel } from '../../schema/contract/dataset.js';
+import { MAX_KEY_LENGTH } from '../../schema/contract/keys.js';
 import { isAccordError } from '../../schema/errors.js';
 import { indicatorKeyFrom, resolveNodeConfig, type ResolvedNodeConfig } from '../config.js';
 import { DEFAULT_CONTRIBUTING_TLP, NEVER_CONTRIBUTING_TLP } from '../contribution/tlp-gate.js';
@@ -147,6 +148,10 @@ function describeSummary(s: ImportSummary): string {
   if (s.unresolvedRefs > 0) lines.push(`  references to objects the node does not hold: ${s.unresolvedRefs}`);
   const ind = s.indicators;
   lines.push(`  indicator values: ${ind.values}${ind.nonSimplePatterns ? `, non-equality patterns ${ind.nonSimplePatterns}` : ''}${ind.unsupportedTests ? `, unsupported kinds ${ind.unsupportedTests}` : ''}${ind.malformedValues ? `, malformed ${ind.malformedValues}` : ''}`);
+  const k = s.keys;
+  if (k.droppedCves > 0) lines.push(`  warning: CVE ids the federation cannot carry (left out of their incidents): ${k.droppedCves}`);
+  if (k.droppedNames > 0) lines.push(`  warning: tool or actor names with nothing left after normalisation (left out of their incidents): ${k.droppedNames}`);
+  if (k.normalised + k.cut > 0) lines.push(`  tool and actor names normalised: ${k.normalised} (control characters or white space runs made one space), cut at ${MAX_KEY_LENGTH} characters: ${k.cut}`);
   if (s.legacy > 0) lines.push(`  objects without spec_version (read as STIX 2.0): ${s.legacy}`);
   if (Object.keys(s.registryOnly).length > 0) lines.push(`  kept in the registry only: ${Object.entries(s.registryOnly).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   return lines.join('\n') + '\n';

@@ -1,14 +1,16 @@
 /**
  * Validation of contribution requests. Everything the SQL builder uses passes through here: after
  * {@link validateContributionRequest} a request names only allow-listed dimensions and measures,
- * carries well-formed dates and integer bounds, and its filter values are bounded strings.
+ * carries well-formed dates and integer bounds, and its filter values are strings of at most the
+ * contract's longest key (`schema/contract/keys.ts`), CVE ids for `exploits`. A tool or actor value
+ * that is not a contract key is kept as sent: no stored key equals it, so it matches nothing.
  */
 import { DIMENSIONS, MEASURES, type ContributionFilter, type ContributionRequest, type Dimension, type Measure } from '../../schema/contract/contribution.js';
 import { AccordError } from '../../schema/errors.js';
 import { validateBounds as coreValidateBounds } from '../../schema/privacy/index.js';
 import { isIsoDate } from '../../schema/contract/calendar.js';
 import { isIndicatorHash } from '../../schema/contract/indicator.js';
-
+import { isContractKey, MAX_KEY_LENGTH } from '../../schema/contract/keys.js';
 import { MAX_DIMENSIONS, MAX_FILTER_VALUES, MAX_INDICATORS } from '../../schema/contract/limits.js';
 
 export { MAX_DIMENSIONS, MAX_FILTER_VALUES, MAX_INDICATORS };
@@ -18,7 +20,6 @@ export const MAX_GRID_UNITS_PER_ROW = 2 ** 32;
 const FILTER_LISTS = ['countries', 'regions', 'subregions', 'sectors', 'exploits', 'tools', 'actors', 'tlp'] as const;
 type FilterList = (typeof FILTER_LISTS)[number];
 const FILTER_KEYS = new Set<string>([...FILTER_LISTS, 'indicators', 'from', 'to']);
-const MAX_VALUE_LENGTH = 255;
 
 /** A validated request: bounds resolved for the measure, filter lists deduplicated. */
 export interface ValidatedRequest {
@@ -75,9 +76,10 @@ function validateFilter(raw: unknown): ValidatedFilter {
     if (!Array.isArray(list)) throw query(`Filter "${key}" must be a list of strings.`, { field: `filter.${key}` });
     if (list.length > MAX_FILTER_VALUES) throw query(`Filter "${key}" lists more than ${MAX_FILTER_VALUES} values.`, { field: `filter.${key}` });
     for (const v of list) {
-      if (typeof v !== 'string' || v.length === 0 || v.length > MAX_VALUE_LENGTH) {
-        throw query(`Filter "${key}" holds a value that is not a non-empty string of at most ${MAX_VALUE_LENGTH} characters.`, { field: `filter.${key}` });
+      if (typeof v !== 'string' || v.length === 0 || v.length > MAX_KEY_LENGTH) {
+        throw query(`Filter "${key}" holds a value that is not a non-empty string of at most ${MAX_KEY_LENGTH} characters.`, { field: `filter.${key}` });
       }
+      if (key === 'exploits' && !isContractKey('EXPLOIT', v)) throw query(`Filter "exploits" holds a value that is not a CVE id (CVE-YYYY-NNNN, 4 to 7 digits).`, { field: 'filter.exploits' });
     }
     out[key] = [...new Set(list as string[])];
   }
@@ -133,7 +135,7 @@ function validateBounds(raw: unknown, measure: Measure): ResolvedBounds {
  * Checks a contribution request and returns its validated form.
  * Throws AccordError('INVALID_QUERY') for a missing/overlong query id, an unknown measure, an unknown
  * or repeated dimension, more than {@link MAX_DIMENSIONS} dimensions, an unknown filter, malformed
- * filter values, an empty, overlong or malformed indicator list, or an empty/bad date window; AccordError('INVALID_BOUNDS') for bounds the privacy
+ * filter values (empty, longer than the contract's longest key, an exploit that is not a CVE id), an empty, overlong or malformed indicator list, or an empty/bad date window; AccordError('INVALID_BOUNDS') for bounds the privacy
  * core refuses (non-integer or out-of-range L0/L∞/k, clampLo > clampHi, …), a lone clamp bound, or a
  * sum without clamps.
  */

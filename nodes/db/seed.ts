@@ -1,11 +1,13 @@
 /**
  * Loading a {@link NodeDataset} into the node's database: validated record by record, then written
- * with batched multi-row INSERTs in ONE transaction — all or nothing.
+ * with batched multi-row INSERTs in ONE transaction — all or nothing. A dataset is in the protocol's own
+ * form, so its CVE ids, tool names and actor names must already be contract keys (`isContractKey`).
  */
 import type { ActorRecord, ExploitRecord, IncidentRecord, NodeDataset, OrganisationRecord } from '../../schema/contract/dataset.js';
 import { TLP_LEVELS } from '../../schema/contract/dataset.js';
 import { AccordError } from '../../schema/errors.js';
 import { isIsoDate, isoMonth, isoWeek } from '../../schema/contract/calendar.js';
+import { isContractKey, MAX_KEY_LENGTH } from '../../schema/contract/keys.js';
 import { claimIndicatorKey, knexAccess } from './indicator-key.js';
 import { indicatorHash, normaliseIndicator } from './indicators.js';
 import { dialectOf, knexOf, type Dialect, type NodeOrm } from './orm.js';
@@ -43,9 +45,9 @@ export interface SeedSummary {
 
 const EXPLOIT_KINDS = new Set(['zero-day', 'n-day', 'tool']);
 const TLP_SET = new Set<string>(TLP_LEVELS);
-const CVE_RE = /^CVE-\d{4}-\d{4,}$/;
 const COUNTRY_RE = /^[A-Z]{2}$/;
 const MAX_TEXT = 255;
+const NOT_A_KEY = `is not a key the contribution protocol carries (at most ${MAX_KEY_LENGTH} characters, no control characters, single spaces only between words: see normaliseKey)`;
 
 type RecordKind = 'organisation' | 'exploit' | 'actor' | 'incident' | 'indicator';
 
@@ -146,10 +148,11 @@ function buildRows(dataset: NodeDataset, existing: Existing, opts: SeedOptions):
   for (const e of dataset.exploits as ExploitRecord[]) {
     if (!text(e?.id)) throw invalid('exploit', e?.id, 'id', 'must be a non-empty string of at most 255 characters');
     if (exploitIds.has(e.id)) throw invalid('exploit', e.id, 'id', 'is used twice');
-    if (e.cve !== undefined && e.cve !== null && !(typeof e.cve === 'string' && CVE_RE.test(e.cve) && e.cve.length <= 32)) {
-      throw invalid('exploit', e.id, 'cve', 'is not a CVE id (CVE-YYYY-NNNN…)');
+    if (e.cve !== undefined && e.cve !== null && !isContractKey('EXPLOIT', e.cve)) {
+      throw invalid('exploit', e.id, 'cve', 'is not a CVE id (CVE-YYYY-NNNN, 4 to 7 digits, upper case)');
     }
     if (!text(e.name)) throw invalid('exploit', e.id, 'name', 'must be a non-empty string of at most 255 characters');
+    if (e.kind === 'tool' && !isContractKey('TOOL', e.name)) throw invalid('exploit', e.id, 'name', NOT_A_KEY);
     if (!EXPLOIT_KINDS.has(e.kind)) throw invalid('exploit', e.id, 'kind', 'must be zero-day, n-day or tool');
     if (e.disclosed !== undefined && e.disclosed !== null && !isIsoDate(e.disclosed)) throw invalid('exploit', e.id, 'disclosed', 'is not a YYYY-MM-DD date');
     const id = nextExploit++;
@@ -161,6 +164,7 @@ function buildRows(dataset: NodeDataset, existing: Existing, opts: SeedOptions):
     if (!text(a?.id)) throw invalid('actor', a?.id, 'id', 'must be a non-empty string of at most 255 characters');
     if (actorIds.has(a.id)) throw invalid('actor', a.id, 'id', 'is used twice');
     if (!text(a.name)) throw invalid('actor', a.id, 'name', 'must be a non-empty string of at most 255 characters');
+    if (!isContractKey('ACTOR', a.name)) throw invalid('actor', a.id, 'name', NOT_A_KEY);
     if (typeof a.catalogued !== 'boolean') throw invalid('actor', a.id, 'catalogued', 'must be a boolean');
     if (a.country !== undefined && a.country !== null && !knownCountry(a.country)) throw invalid('actor', a.id, 'country', 'is not a known ISO 3166-1 alpha-2 code');
     const id = nextActor++;

@@ -13,11 +13,10 @@
  *   severity      optional  1–5 (empty: the import's default)
  *   disruption    optional  true/false, yes/no, 1/0 (empty: false)
  *   tlp           optional  CLEAR, GREEN, AMBER, AMBER+STRICT, RED (or WHITE) (empty: the import's unmarked level)
- *   cves          optional  CVE ids separated by ";"
- *   tools         optional  tool or malware names separated by ";"
- *   actors        optional  actor names separated by ";"
- *   indicators    optional  "type:value" separated by ";" (types: ipv4-addr, ipv6-addr, domain-name, url,
- *                           email-addr, file:md5, file:sha1, file:sha256, file:sha512)
+ *   cves          optional  CVE ids separated by ";" (one the contract cannot carry is dropped and counted)
+ *   tools         optional  tool or malware names separated by ";" (stored as contract keys: normaliseKey)
+ *   actors        optional  actor names separated by ";" (likewise)
+ *   indicators    optional  "type:value" separated by ";" (types: the contract's INDICATOR_TYPES)
  *   modified      optional  RFC 3339 version of the row (default: the row's content decides)
  *
  * Unknown columns, a missing required column, malformed values and rows with the wrong number of fields
@@ -26,11 +25,12 @@
  */
 import { TextDecoder } from 'node:util';
 import { isIsoDate } from '../../schema/contract/calendar.js';
+import { INDICATOR_TYPES } from '../../schema/contract/indicator.js';
 import { normaliseIndicator } from '../db/indicators.js';
 import { csvInvalid } from './errors.js';
 import { keyedStixId, resolveCountry, resolveSector } from './keys.js';
 import type { IngestLimits } from './limits.js';
-import type { IngestEdge, IngestObject } from './model.js';
+import { CVE_SHAPE, type IngestEdge, type IngestObject } from './model.js';
 import { actorObject, contentVersion, organisationObject, toolObject, vulnerabilityObject } from './shared-objects.js';
 import type { StixMapContext } from './stix.js';
 import type { ReaderHooks } from './stix-reader.js';
@@ -43,8 +43,7 @@ export const CSV_COLUMNS = [
 const REQUIRED = ['incident_id', 'date', 'organisation', 'country', 'sector'] as const;
 type Column = (typeof CSV_COLUMNS)[number];
 
-const CVE_RE = /^CVE-\d{4}-\d{4,}$/i;
-const INDICATOR_TYPES = new Set(['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'file:md5', 'file:sha1', 'file:sha256', 'file:sha512']);
+const INDICATOR_TYPE_SET = new Set<string>(INDICATOR_TYPES);
 const HASH_HEX: Record<string, number> = { 'file:md5': 32, 'file:sha1': 40, 'file:sha256': 64, 'file:sha512': 128 };
 
 interface Record_ {
@@ -210,18 +209,19 @@ function mapRow(rec: Record_, cols: Map<Column, number>, ctx: StixMapContext): I
   const org = organisationObject(ctx.secret, 'csv-organisation', orgName, 'csv', rec.line, null, null);
   out.push(org);
   edges.push({ kind: 'targets', source: incidentId, target: org.stixId });
-  for (const cve of splitList(get('cves'))) {
-    if (!CVE_RE.test(cve)) throw bad('cves', `holds "${cve.slice(0, 40)}", which is not a CVE id`);
-    const v = vulnerabilityObject(ctx.secret, cve.toUpperCase(), 'csv', rec.line);
+  const cves = splitList(get('cves'));
+  for (const cve of cves) if (!CVE_SHAPE.test(cve)) throw bad('cves', `holds "${cve.slice(0, 40)}", which is not a CVE id`);
+  for (const cve of ctx.summary.contractKeys('EXPLOIT', cves)) {
+    const v = vulnerabilityObject(ctx.secret, cve, 'csv', rec.line);
     out.push(v);
     edges.push({ kind: 'targets', source: incidentId, target: v.stixId });
   }
-  for (const name of splitList(get('tools'))) {
+  for (const name of ctx.summary.contractKeys('TOOL', splitList(get('tools')))) {
     const t = toolObject(ctx.secret, name, 'csv', rec.line);
     out.push(t);
     edges.push({ kind: 'uses', source: incidentId, target: t.stixId });
   }
-  for (const name of splitList(get('actors'))) {
+  for (const name of ctx.summary.contractKeys('ACTOR', splitList(get('actors')))) {
     const a = actorObject(ctx.secret, name, 'csv', rec.line);
     out.push(a);
     edges.push({ kind: 'attributed-to', source: incidentId, target: a.stixId });
@@ -230,7 +230,7 @@ function mapRow(rec: Record_, cols: Map<Column, number>, ctx: StixMapContext): I
   for (const item of splitList(get('indicators'))) {
     const m = /^(file:[a-z0-9]+|[a-z0-9-]+):(.+)$/i.exec(item);
     const type = m?.[1]?.toLowerCase();
-    if (!m || !type || !INDICATOR_TYPES.has(type)) throw bad('indicators', `holds "${item.slice(0, 40)}", which is not "type:value" with a known type`);
+    if (!m || !type || !INDICATOR_TYPE_SET.has(type)) throw bad('indicators', `holds "${item.slice(0, 40)}", which is not "type:value" with a known type`);
     const n = normaliseIndicator(type, m[2]!);
     const hex = HASH_HEX[type];
     if (n === undefined || (hex !== undefined && !(n.length === hex && /^[0-9a-f]+$/.test(n)))) throw bad('indicators', `holds a malformed ${type} value`);

@@ -10,7 +10,8 @@
  * - sector / country: the victim object's `sectors` / `regions`, `target-location` attributes, and the
  *   `sector`, `country` galaxies, `dhs-ciip-sectors:*` and `nis2:impact-sectors-impacted` tags;
  * - actors from threat-actor / intrusion-set galaxies, tools from tool and malware galaxies, CVEs from
- *   `vulnerability` attributes;
+ *   `vulnerability` attributes, each as a contract key (`SummaryBuilder.contractKey`: names normalised,
+ *   CVE ids the contract cannot carry dropped and counted);
  * - indicator values from ip-src/ip-dst (and `|port`), domain, hostname, domain|ip, url, email*,
  *   md5/sha1/sha256/sha512 and filename|hash attributes (attribute TLP tags make them stricter).
  * The whole document is read (MISP events are small); its size is bounded by `maxMispBytes`.
@@ -24,7 +25,7 @@ import { mispInvalid } from './errors.js';
 import { JsonStreamError, parseJsonDocument } from './json-stream.js';
 import { keyedStixId, resolveCountry, resolveSector } from './keys.js';
 import type { IngestLimits } from './limits.js';
-import type { IngestEdge, IngestObject } from './model.js';
+import { CVE_SHAPE, type IngestEdge, type IngestObject } from './model.js';
 import { actorObject, contentVersion, organisationObject, toolObject, vulnerabilityObject } from './shared-objects.js';
 import type { StixMapContext } from './stix.js';
 import type { ReaderHooks } from './stix-reader.js';
@@ -34,7 +35,6 @@ import { stricter, tlpFromWord } from './tlp.js';
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const CVE_RE = /^CVE-\d{4}-\d{4,}$/i;
 
 const TOOL_GALAXIES = new Set([
   'tool', 'malpedia', 'ransomware', 'botnet', 'rat', 'backdoor', 'banker', 'stealer', 'exploit-kit', 'android',
@@ -206,7 +206,7 @@ export function mapMispEvent(ev: Obj, index: number, ctx: StixMapContext): Inges
     const type = a.type.toLowerCase();
     const value = a.value;
     if (type === 'vulnerability') {
-      if (!CVE_RE.test(value.trim())) throw bad(`${field}.value`, 'is not a CVE id (CVE-YYYY-NNNN…)', aid);
+      if (!CVE_SHAPE.test(value.trim())) throw bad(`${field}.value`, 'is not a CVE id (CVE-YYYY-NNNN…)', aid);
       cves.add(value.trim().toUpperCase());
       return;
     }
@@ -285,17 +285,17 @@ export function mapMispEvent(ev: Obj, index: number, ctx: StixMapContext): Inges
     out.push(r);
     edges.push({ kind: 'created-by', source: incidentId, target: r.stixId });
   }
-  for (const name of new Set(col.tools)) {
+  for (const name of summary.contractKeys('TOOL', col.tools)) {
     const t = toolObject(ctx.secret, name, 'misp', index);
     out.push(t);
     edges.push({ kind: 'uses', source: incidentId, target: t.stixId });
   }
-  for (const cve of cves) {
+  for (const cve of summary.contractKeys('EXPLOIT', cves)) {
     const v = vulnerabilityObject(ctx.secret, cve, 'misp', index);
     out.push(v);
     edges.push({ kind: 'targets', source: incidentId, target: v.stixId });
   }
-  for (const name of new Set(col.actors)) {
+  for (const name of summary.contractKeys('ACTOR', col.actors)) {
     const a = actorObject(ctx.secret, name, 'misp', index);
     out.push(a);
     edges.push({ kind: 'attributed-to', source: incidentId, target: a.stixId });

@@ -4,6 +4,14 @@
  * derived. Plus the import summary.
  */
 import type { ExploitKind, TlpLevel } from '../../schema/contract/dataset.js';
+import { nameNormalisation, normaliseCve, type NodeKeyDimension } from '../../schema/contract/keys.js';
+
+/**
+ * What the importers take for a CVE id (any number of digits, any case). A value of this shape that
+ * the contract cannot carry (`normaliseCve`) is dropped and counted; a value not of this shape is
+ * not a CVE id at all (MISP and CSV refuse it).
+ */
+export const CVE_SHAPE = /^CVE-\d{4}-\d{4,}$/i;
 
 export type IngestFormat = 'stix' | 'misp' | 'csv';
 
@@ -96,6 +104,13 @@ export interface ImportSummary {
    * malformed for their type.
    */
   indicators: { values: number; nonSimplePatterns: number; unsupportedTests: number; malformedValues: number };
+  /**
+   * Node-data keys (schema/contract/keys.ts) the import had to change or drop: tool, malware and actor
+   * names whose control characters or runs of white space became one space (`normalised`) or that were
+   * cut at the longest key (`cut`); names with nothing left (`droppedNames`) and CVE ids the contract
+   * cannot carry (`droppedCves`), both left out of the incident. Counted per occurrence.
+   */
+  keys: { normalised: number; cut: number; droppedNames: number; droppedCves: number };
   /** Objects without `spec_version` (read as STIX 2.0). */
   legacy: number;
   /** Types kept in the registry only (not mapped onto incidents), with counts. */
@@ -123,6 +138,7 @@ export class SummaryBuilder {
       unknown: { sectors: {}, countries: {}, tlp: {} },
       unresolvedRefs: 0,
       indicators: { values: 0, nonSimplePatterns: 0, unsupportedTests: 0, malformedValues: 0 },
+      keys: { normalised: 0, cut: 0, droppedNames: 0, droppedCves: 0 },
       legacy: 0,
       registryOnly: {},
       durationMs: 0,
@@ -140,6 +156,34 @@ export class SummaryBuilder {
     const m = this.s.unknown[kind];
     const v = value.length > 80 ? `${value.slice(0, 80)}…` : value;
     if (v in m || Object.keys(m).length < MAX_UNKNOWN) m[v] = (m[v] ?? 0) + 1;
+  }
+
+  /**
+   * `raw` as a key of `dimension` in contract form (`normaliseKey`), or undefined when the contract
+   * cannot carry it (the caller leaves it out of the incident); counts what was changed or dropped.
+   */
+  contractKey(dimension: NodeKeyDimension, raw: string): string | undefined {
+    const k = this.s.keys;
+    if (dimension === 'EXPLOIT') {
+      const cve = normaliseCve(raw);
+      if (cve === undefined) k.droppedCves++;
+      return cve;
+    }
+    const n = nameNormalisation(raw);
+    if (n.key === undefined) k.droppedNames++;
+    else if (n.cut) k.cut++;
+    else if (n.changed) k.normalised++;
+    return n.key;
+  }
+
+  /** {@link contractKey} of each of `raws`, without duplicates and without the dropped ones. */
+  contractKeys(dimension: NodeKeyDimension, raws: Iterable<string>): Set<string> {
+    const out = new Set<string>();
+    for (const raw of raws) {
+      const key = this.contractKey(dimension, raw);
+      if (key !== undefined) out.add(key);
+    }
+    return out;
   }
 
   registryOnly(type: string): void {

@@ -9,8 +9,6 @@ import { actorByName } from '../../schema/reference/actors.js';
 import { keyedStixId, organisationKey } from './keys.js';
 import type { IngestFormat, IngestObject } from './model.js';
 
-const MAX_NAME = 255;
-
 /** `h:` + SHA-256 of the parts: the version of content that has no version of its own. */
 export function contentVersion(...parts: unknown[]): string {
   return `h:${createHash('sha256').update(JSON.stringify(parts)).digest('hex')}`;
@@ -20,18 +18,17 @@ function base(secret: string | Buffer, type: string, key: string, source: Ingest
   return { stixId: keyedStixId(secret, type, key), type, version: '', source, index, tlp, revoked: false };
 }
 
-/** A tool or malware family by name. */
-export function toolObject(secret: string | Buffer, name: string, source: IngestFormat, index: number): IngestObject {
-  const n = name.trim().slice(0, MAX_NAME);
+/** A tool or malware family by name; `n` must be a TOOL key in contract form (`SummaryBuilder.contractKey`). */
+export function toolObject(secret: string | Buffer, n: string, source: IngestFormat, index: number): IngestObject {
   const o = base(secret, 'tool', `tool:${n}`, source, index, null);
   o.version = contentVersion(n);
   o.name = n;
-  o.exploit = { ref: `tool:${n}`.slice(0, MAX_NAME), cve: null, name: n, kind: 'tool', disclosed: null };
+  o.exploit = { ref: `tool:${n}`, cve: null, name: n, kind: 'tool', disclosed: null };
   o.entityKey = o.exploit.ref;
   return o;
 }
 
-/** A vulnerability by CVE id (upper case). */
+/** A vulnerability by CVE id; `cve` must be an EXPLOIT key in contract form (`SummaryBuilder.contractKey`). */
 export function vulnerabilityObject(secret: string | Buffer, cve: string, source: IngestFormat, index: number): IngestObject {
   const o = base(secret, 'vulnerability', `vulnerability:${cve}`, source, index, null);
   o.version = contentVersion(cve);
@@ -41,16 +38,15 @@ export function vulnerabilityObject(secret: string | Buffer, cve: string, source
   return o;
 }
 
-/** A threat actor by name (resolved against the public actor catalog). */
-export function actorObject(secret: string | Buffer, name: string, source: IngestFormat, index: number): IngestObject {
-  const n = name.trim().slice(0, MAX_NAME);
+/** A threat actor by name (resolved against the public actor catalog); `n` must be an ACTOR key in contract form (`SummaryBuilder.contractKey`). */
+export function actorObject(secret: string | Buffer, n: string, source: IngestFormat, index: number): IngestObject {
   const known = actorByName(n);
   const o = base(secret, 'threat-actor', `actor:${known?.name ?? n}`, source, index, null);
   o.version = contentVersion(known?.name ?? n);
   o.name = n;
   o.actor = known
-    ? { ref: `actor:${known.name}`.slice(0, MAX_NAME), name: known.name, catalogued: true, country: known.country ?? null }
-    : { ref: `actor:${n}`.slice(0, MAX_NAME), name: n, catalogued: false, country: null };
+    ? { ref: `actor:${known.name}`, name: known.name, catalogued: true, country: known.country ?? null }
+    : { ref: `actor:${n}`, name: n, catalogued: false, country: null };
   o.entityKey = o.actor.ref;
   return o;
 }

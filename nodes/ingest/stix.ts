@@ -6,7 +6,8 @@
  * identity (victim / reporting organisation: pseudonym, sector), location (country), vulnerability
  * (exploit by CVE), malware and tool (tool families), threat-actor and intrusion-set (actors),
  * campaign (attribution hop), indicator (pattern values), incident and sighting (incident rows),
- * relationship (edges) and marking-definition (TLP meaning).
+ * relationship (edges) and marking-definition (TLP meaning). CVE ids, tool, malware and actor names
+ * are stored as contract keys (`SummaryBuilder.contractKey`, schema/contract/keys.ts).
  */
 import type { TlpLevel } from '../../schema/contract/dataset.js';
 import { isIsoDate } from '../../schema/contract/calendar.js';
@@ -15,7 +16,7 @@ import { normaliseIndicator } from '../db/indicators.js';
 import type { RegionLookup } from '../db/regions.js';
 import { stixInvalid } from './errors.js';
 import { organisationKey, resolveCountry, resolveSector } from './keys.js';
-import type { IngestEdge, IngestObject, SummaryBuilder } from './model.js';
+import { CVE_SHAPE, type IngestEdge, type IngestObject, type SummaryBuilder } from './model.js';
 import { extractValues, parsePattern, PatternError } from './pattern.js';
 import { parseTimestamp, type Timestamp } from './timestamp.js';
 import { stricter, tlpFromWord, TLP2_EXTENSION_ID, WELL_KNOWN_TLP } from './tlp.js';
@@ -69,7 +70,6 @@ function isStixId(v: unknown): v is string {
   return stixIdType(v) !== undefined;
 }
 const RELATIONSHIP_TYPE_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const CVE_RE = /^CVE-\d{4}-\d{4,}$/i;
 const HASH_HEX: Record<string, number> = { 'file:md5': 32, 'file:sha1': 40, 'file:sha256': 64, 'file:sha512': 128 };
 const MAX_NAME = 255;
 
@@ -227,20 +227,24 @@ export function mapStixObject(raw: unknown, index: number, ctx: StixMapContext):
     }
     case 'vulnerability': {
       const name = str('name', true)!;
-      let cve: string | null = null;
+      let cveText: string | undefined;
       for (const r of (o.external_references as Obj[] | undefined) ?? []) {
         if (typeof r.source_name !== 'string') throw bad('external_references', 'entries need a "source_name"');
-        if (r.source_name.toLowerCase() === 'cve' && typeof r.external_id === 'string' && CVE_RE.test(r.external_id.trim())) {
-          cve = r.external_id.trim().toUpperCase();
+        if (r.source_name.toLowerCase() === 'cve' && typeof r.external_id === 'string' && CVE_SHAPE.test(r.external_id.trim())) {
+          cveText = r.external_id;
           break;
         }
       }
-      if (cve === null && CVE_RE.test(name.trim())) cve = name.trim().toUpperCase();
+      if (cveText === undefined && CVE_SHAPE.test(name.trim())) cveText = name;
       const disclosed = o.x_accord_disclosed;
       if (disclosed !== undefined && !isIsoDate(disclosed)) throw bad('x_accord_disclosed', 'is not a YYYY-MM-DD date');
       out.name = cut(name);
-      out.exploit = { ref: cve ?? cut(`vulnerability:${name}`), cve, name: cut(name), kind: 'n-day', disclosed: (disclosed as string | undefined) ?? null };
-      out.entityKey = out.exploit.ref;
+      // a CVE id the contract cannot carry: the vulnerability stays in the registry only (counted)
+      const cve = cveText === undefined ? null : ctx.summary.contractKey('EXPLOIT', cveText);
+      if (cve !== undefined) {
+        out.exploit = { ref: cve ?? cut(`vulnerability:${name}`), cve, name: cut(name), kind: 'n-day', disclosed: (disclosed as string | undefined) ?? null };
+        out.entityKey = out.exploit.ref;
+      }
       break;
     }
     case 'malware':
@@ -250,8 +254,11 @@ export function mapStixObject(raw: unknown, index: number, ctx: StixMapContext):
       if (type === 'malware' && o.is_family === undefined && !legacy) throw bad('is_family', 'is required');
       if (name !== undefined && name.trim().length > 0) {
         out.name = cut(name.trim());
-        out.exploit = { ref: cut(`tool:${name.trim()}`), cve: null, name: out.name, kind: 'tool', disclosed: null };
-        out.entityKey = out.exploit.ref;
+        const key = ctx.summary.contractKey('TOOL', name);
+        if (key !== undefined) {
+          out.exploit = { ref: `tool:${key}`, cve: null, name: key, kind: 'tool', disclosed: null };
+          out.entityKey = out.exploit.ref;
+        }
       }
       break;
     }
@@ -263,12 +270,12 @@ export function mapStixObject(raw: unknown, index: number, ctx: StixMapContext):
         if (!Array.isArray(o.aliases) || !o.aliases.every((a) => typeof a === 'string')) throw bad('aliases', 'must be a list of strings');
         aliases = o.aliases as string[];
       }
-      const known = actorByName(name) ?? aliases.map((a) => actorByName(a)).find((a) => a !== undefined);
+      const key = ctx.summary.contractKey('ACTOR', name);
+      const known = (key === undefined ? undefined : actorByName(key)) ?? aliases.map((a) => actorByName(a)).find((a) => a !== undefined);
       out.name = cut(name);
-      out.actor = known
-        ? { ref: cut(`actor:${known.name}`), name: known.name, catalogued: true, country: known.country ?? null }
-        : { ref: cut(`actor:${name}`), name: cut(name), catalogued: false, country: null };
-      out.entityKey = out.actor.ref;
+      if (known) out.actor = { ref: `actor:${known.name}`, name: known.name, catalogued: true, country: known.country ?? null };
+      else if (key !== undefined) out.actor = { ref: `actor:${key}`, name: key, catalogued: false, country: null };
+      if (out.actor) out.entityKey = out.actor.ref;
       break;
     }
     case 'campaign':

@@ -5,3 +5,4 @@ export * from './calendar.js';
 export * from './grant.js';
 export * from './indicator.js';
 export * from './limits.js';
+export * from './keys.js';

@@ -35,7 +35,7 @@ describe('CSV import', () => {
         const names = await queryRows<{ n: number }>(knexOf(db.orm), dialectOf(db.orm), `select count(*) as "n" from "stix_object" where "name" like '%Stadtwerke%' or "name" like '%Lyon%'`);
         expect(names[0]!.n).toBe(0);
         const ex = await queryRows<{ ref: string }>(knexOf(db.orm), 'sqlite', 'select distinct e."ref" from "incident_exploit" l join "exploit" e on e."id" = l."exploit_id" order by 1');
-        expect(ex.map((e) => e.ref)).toEqual(['CVE-2023-4966', 'CVE-2024-3400', 'tool:Cobalt Strike', 'tool:Emotet\r\nQakBot', 'tool:Mimikatz']);
+        expect(ex.map((e) => e.ref)).toEqual(['CVE-2023-4966', 'CVE-2024-3400', 'tool:Cobalt Strike', 'tool:Emotet QakBot', 'tool:Mimikatz']);
         const ind = await queryRows<{ type: string; value: string }>(knexOf(db.orm), 'sqlite', 'select "type", "value" from "indicator" order by 1, 2');
         expect(ind).toEqual([
           { type: 'domain-name', value: 'evil.example' },

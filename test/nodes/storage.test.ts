@@ -93,7 +93,7 @@ function suite(name: string, open: () => Promise<TestDb>): void {
         const migrator = db.orm.getMigrator();
         const knex = knexOf(db.orm);
         const dialect = dialectOf(db.orm);
-        await migrator.down(); // back to δ in pico-units
+        await migrator.down({ to: 'Migration20250701000000_delta_femto' }); // back to δ in pico-units
         await knex.raw(`insert into "grant_member_ledger" ("member", "period", "rho_spent", "delta_spent") values ('m', '2025-06', 7, 1000001)`);
         await knex.raw(`insert into "grant_node_ledger" ("period", "rho_spent", "delta_spent") values ('2025-06', 7, 3000000000000)`);
         await knex.raw(`insert into "grant_charge" ("request_id", "jti", "member", "period", "rho", "delta", "at") values ('r', 'j', 'm', '2025-06', 7, 1, '2025-06-01T00:00:00Z')`);
@@ -107,8 +107,43 @@ function suite(name: string, open: () => Promise<TestDb>): void {
         const rho = await queryRows<{ r: unknown }>(knex, dialect, 'select "rho_spent" as "r" from "grant_member_ledger"');
         expect(Number(rho[0]!.r)).toBe(7); // ρ keeps its unit
         await knex.raw(`update "grant_charge" set "delta" = 1001`);
-        await migrator.down();
+        await migrator.down({ to: 'Migration20250701000000_delta_femto' });
         expect(await deltas()).toEqual([1_000_001, 3_000_000_000_000, 2]);
+      } finally {
+        await db.dispose();
+      }
+    });
+
+    it('rewrites stored tool names, CVE ids and actor names imported before normalisation into contract keys', async () => {
+      const db = await open();
+      try {
+        const migrator = db.orm.getMigrator();
+        const knex = knexOf(db.orm);
+        const dialect = dialectOf(db.orm);
+        await migrator.down({ to: 'Migration20250801000000_contract_keys' });
+        const long = 'L'.repeat(230);
+        const exploits: Array<[string, string | null, string, string]> = [
+          ['tool:a', null, long, 'tool'],
+          ['tool:b', null, 'Black\tCat', 'tool'],
+          ['tool:c', null, '\u0001\u0002', 'tool'],
+          ['tool:d', null, 'Mimikatz', 'tool'],
+          ['CVE-2024-12345678', 'CVE-2024-12345678', 'CVE-2024-12345678', 'n-day'],
+          ['CVE-2024-3400', 'CVE-2024-3400', 'CVE-2024-3400', 'n-day'],
+        ];
+        for (const [ref, cve, name, kind] of exploits) {
+          await knex.raw('insert into "exploit" ("ref", "cve", "name", "kind") values (?, ?, ?, ?)', [ref, cve, name, kind]);
+        }
+        await knex.raw(`insert into "actor" ("ref", "name", "catalogued", "country") values ('actor:x', ?, ?, null), ('actor:y', ?, ?, null)`, ['Storm  \u00850558', false, '\n', false]);
+        await migrator.up();
+        const ex = await queryRows<{ ref: string; cve: string | null; name: string }>(knex, dialect, 'select "ref", "cve", "name" from "exploit" order by "ref"');
+        expect(ex.map((r) => [r.ref, r.cve, r.name])).toEqual([
+          ['CVE-2024-3400', 'CVE-2024-3400', 'CVE-2024-3400'],
+          ['tool:a', null, 'L'.repeat(200)],
+          ['tool:b', null, 'Black Cat'],
+          ['tool:d', null, 'Mimikatz'],
+        ]);
+        const actors = await queryRows<{ name: string }>(knex, dialect, 'select "name" from "actor" order by "ref"');
+        expect(actors.map((a) => a.name)).toEqual(['Storm 0558']);
       } finally {
         await db.dispose();
       }

@@ -8,6 +8,7 @@ import { Migration20250610000000_ingest } from './Migration20250610000000_ingest
 import { Migration20250615000000_grants } from './Migration20250615000000_grants.js';
 import { Migration20250620000000_settings } from './Migration20250620000000_settings.js';
 import { Migration20250701000000_delta_femto } from './Migration20250701000000_delta_femto.js';
+import { Migration20250801000000_contract_keys } from './Migration20250801000000_contract_keys.js';
 import { Migration20261201000000_horizon } from './Migration20261201000000_horizon.js';
 
 export const NODE_MIGRATIONS: MigrationObject[] = [
@@ -16,5 +17,6 @@ export const NODE_MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20250615000000_grants', class: Migration20250615000000_grants },
   { name: 'Migration20250620000000_settings', class: Migration20250620000000_settings },
   { name: 'Migration20250701000000_delta_femto', class: Migration20250701000000_delta_femto },
+  { name: 'Migration20250801000000_contract_keys', class: Migration20250801000000_contract_keys },
   { name: 'Migration20261201000000_horizon', class: Migration20261201000000_horizon },
 ];
