@@ -79,7 +79,11 @@ export const NodeLedgerSchema = new EntitySchema<NodeLedgerRow>({
 export const GrantChargeSchema = new EntitySchema<GrantCharge>({
   name: 'GrantCharge',
   tableName: 'grant_charge',
-  indexes: [{ name: 'grant_charge_member_period_index', properties: ['member', 'period'] }],
+  indexes: [
+    { name: 'grant_charge_member_period_index', properties: ['member', 'period'] },
+    { name: 'grant_charge_member_at_index', properties: ['member', 'at'] },
+    { name: 'grant_charge_at_index', properties: ['at'] },
+  ],
   properties: {
     id: { type: 'integer', primary: true, autoincrement: true },
     requestId: { type: 'string', length: 64 },
@@ -92,5 +96,18 @@ export const GrantChargeSchema = new EntitySchema<GrantCharge>({
   },
 });
 
+/** The one row every charging transaction locks on PostgreSQL, so caps over the window are checked one at a time. */
+export interface LedgerLock {
+  id: number;
+}
+
+export const LedgerLockSchema = new EntitySchema<LedgerLock>({
+  name: 'LedgerLock',
+  tableName: 'grant_ledger_lock',
+  properties: {
+    id: { type: 'integer', primary: true, autoincrement: false },
+  },
+});
+
 /** The grant and ledger entities. */
-export const GRANT_ENTITIES = [UsedGrantSchema, MemberLedgerSchema, NodeLedgerSchema, GrantChargeSchema] as const;
+export const GRANT_ENTITIES = [UsedGrantSchema, MemberLedgerSchema, NodeLedgerSchema, GrantChargeSchema, LedgerLockSchema] as const;

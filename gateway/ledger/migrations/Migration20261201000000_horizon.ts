@@ -15,7 +15,7 @@ import { Migration } from '@mikro-orm/migrations';
 export class Migration20261201000000_horizon extends Migration {
   override async up(): Promise<void> {
     this.addSql(
-      `create table "accord_account" ("id" varchar(255) not null primary key, "kind" varchar(24) not null, "node" varchar(64) null, "member" varchar(128) null, constraint "accord_account_kind_check" check ("kind" in ('NODE', 'MEMBER', 'FEDERATION', 'MEMBER_FEDERATION')))`,
+      `create table "accord_account" ("id" varchar(255) not null primary key, "kind" varchar(24) not null, "node" varchar(64) null, "member" varchar(128) null)`,
     );
     this.addSql(
       `create table "accord_charge" ("account_id" varchar(255) not null, "reservation_id" varchar(64) not null, "at" bigint not null, "rho" bigint not null, "delta" bigint not null, constraint "accord_charge_pkey" primary key ("account_id", "reservation_id"), constraint "accord_charge_amount_check" check ("rho" >= 0 and "delta" >= 0))`,
