@@ -511,7 +511,7 @@ export class Ledger {
     const f = e.budgets.federation;
     return new AccordError(
       'BUDGET_EXHAUSTED',
-      `The privacy budget over the ${this.horizonDays}-day horizon does not cover this query on every ledger it touches; ask fewer nodes, wait until older charges leave the horizon, or ask platform staff for a larger allocation. The error lists what remains of your allocations.`,
+      'The privacy budget over the horizon (details: horizonDays) does not cover this query on every ledger it touches; ask fewer nodes, wait until older charges leave the horizon, or ask platform staff for a larger allocation. The error lists what remains of your allocations.',
       {
         ...(batch ? { request: e.index } : {}),
         horizonDays: this.horizonDays,

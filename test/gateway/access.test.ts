@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GraphQLError } from 'graphql';
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, generateKeyPair, exportJWK, jwtVerify, type JWK } from 'jose';
 import { readFileSync } from 'node:fs';
-import { contributionFingerprint, GRANT_TYPE, ledgerPeriod, MAX_GRANT_TTL_SECONDS, type GrantClaims } from '../../schema/contract/index.js';
+import { contributionFingerprint, GRANT_TYPE, MAX_GRANT_TTL_SECONDS, type GrantClaims } from '../../schema/contract/index.js';
 import { buildGateway, createGateway, type BuiltGateway, type CreateGatewayOptions, type Gateway } from '../../gateway/app.js';
 import { DEFAULT_CONFIG, REQUEST_RHO_QUESTIONS } from '../../gateway/config.js';
 import { chargeUnits, fromUnits } from '../../gateway/ledger/units.js';
@@ -65,7 +65,6 @@ when { context.rhoMicro > 60000 };
 
 /** The charge of one query at the default ρ, as the ledger records it (rounded up to pico-ρ). */
 const CHARGE = fromUnits(chargeUnits(planAggregate({ groupBy: ['COUNTRY'] }, { privacy: DEFAULT_CONFIG.privacy, defaultQuorum: 'STRICT', maxCells: 5000 }).zcdp)).rho;
-const PERIOD = ledgerPeriod();
 
 let serial = 0;
 /** A question over FR and DE energy incidents never asked before (the window end moves). */
@@ -94,9 +93,9 @@ function buildOver(nodes: InProcessStubNode[], options: CreateGatewayOptions): P
 
 const requestsOf = (nodes: ReadonlyArray<{ requests: unknown[] }>) => nodes.map((n) => n.requests.length);
 
-/** Ledger state (every account of the period and the reservations), for before/after comparisons. */
+/** Ledger state (every account within the horizon and the reservations), for before/after comparisons. */
 async function ledgerState(gw: BuiltGateway) {
-  return { accounts: await gw.ledger.accountsOf(PERIOD), reservations: (await gw.ledger.reservations(PERIOD)).length };
+  return { accounts: await gw.ledger.accountsOf(), reservations: (await gw.ledger.reservations()).length };
 }
 
 /** A refusal: the code and status, and no number from the data anywhere in the body. */
@@ -257,9 +256,9 @@ describe('access policy', () => {
     expect(a.coverage.excluded).toEqual([{ node: 'cert-b', reason: 'FORBIDDEN', rules: ['cert-b-eu-only'] }]);
     expect(a.coverage.complete).toBe(true);
     expect(requestsOf(nodes)).toEqual([sent[0]! + 1, sent[1]!, sent[2]! + 1]);
-    const accounts = new Map((await gw.ledger.accountsOf(PERIOD)).map((x) => [x.id, x.spent.rho]));
-    expect(accounts.get(`MEMBER|${PERIOD}|cert-a|asia-analyst`)).toBeCloseTo(CHARGE * 1e12, 0);
-    expect(accounts.get(`MEMBER|${PERIOD}|cert-b|asia-analyst`)).toBeUndefined();
+    const accounts = new Map((await gw.ledger.accountsOf()).map((x) => [x.id, x.spent.rho]));
+    expect(accounts.get(`MEMBER|cert-a|asia-analyst`)).toBeCloseTo(CHARGE * 1e12, 0);
+    expect(accounts.get(`MEMBER|cert-b|asia-analyst`)).toBeUndefined();
     expect(a.remainingBudget.map((b) => b.node)).toEqual(['cert-a', 'isac-c']);
   });
 
@@ -440,23 +439,23 @@ describe('budgets', () => {
       const b = r.data!.crossBorderPattern.remainingBudget;
       expect(b.map((x) => x.node)).toEqual(NODE_IDS);
       for (const x of b) {
-        expect(x.period).toBe(PERIOD);
+        expect(x.horizonDays).toBe(365);
         expect(x.spent.rho).toBeCloseTo((i + 1) * CHARGE, 12);
         expect(x.remaining.rho).toBeCloseTo(allocation - (i + 1) * CHARGE, 11);
-        expect(x.nodeRemaining.rho).toBeCloseTo(nodeCap - (i + 1) * CHARGE, 11);
+        expect(x.nodeCapAdmits).toBe(true);
       }
     }
     const before = await ledgerState(gw);
     const sent = requestsOf(nodes);
     const ext = expectRefusal(await gql(gw, PATTERN_QUERY, fresh(), eu), 'BUDGET_EXHAUSTED', 429);
-    expect(ext.period).toBe(PERIOD);
+    expect(ext.horizonDays).toBe(365);
     expect(ext.charge).toEqual({ rho: CHARGE, delta: 0 });
     expect(ext.exhausted).toEqual(NODE_IDS.map((node) => ({ node, ledger: 'MEMBER' })));
-    const remaining = ext.remaining as Array<{ node: string; member: { rho: number }; nodeCap: { rho: number } }>;
+    const remaining = ext.remaining as Array<{ node: string; member: { rho: number }; nodeCapAdmits: boolean }>;
     expect(remaining.map((x) => x.node)).toEqual(NODE_IDS);
     for (const x of remaining) {
       expect(x.member.rho).toBeCloseTo(allocation - 2 * CHARGE, 11);
-      expect(x.nodeCap.rho).toBeCloseTo(nodeCap - 2 * CHARGE, 11);
+      expect(x.nodeCapAdmits).toBe(true); // whether, never how much others spent
     }
     expect(requestsOf(nodes)).toEqual(sent);
     expect(await ledgerState(gw)).toEqual(before);
@@ -468,24 +467,24 @@ describe('budgets', () => {
     expect(capped.exhausted).toEqual(NODE_IDS.map((node) => ({ node, ledger: 'NODE' })));
 
     // myBudget agrees with the ledger
-    const mine = await gql(gw, '{ myBudget { node period allocation { rho } spent { rho } remaining { rho } nodeCap { rho } nodeRemaining { rho } } }', undefined, eu);
+    const mine = await gql(gw, '{ myBudget { node horizonDays allocation { rho } spent { rho } remaining { rho } cumulative { epsilon delta } nodeCapAdmits } }', undefined, eu);
     expect(mine.data!.myBudget).toHaveLength(3);
     for (const b of mine.data!.myBudget) {
-      expect(b.period).toBe(PERIOD);
+      expect(b.horizonDays).toBe(365);
       expect(b.allocation.rho).toBeCloseTo(allocation, 11);
       expect(b.spent.rho).toBeCloseTo(2 * CHARGE, 12);
-      expect(b.nodeCap.rho).toBeCloseTo(nodeCap, 11);
-      expect(b.nodeRemaining.rho).toBeCloseTo(nodeCap - 3 * CHARGE, 11);
+      expect(b.nodeCapAdmits).toBe(false); // three charges spent the cap, whoever spent them
+      expect(b.cumulative.epsilon).toBeGreaterThan(0);
     }
     // the ledger sums are exactly what was spent: 3 queries on each node, 2 + 1 per member
-    const accounts = new Map((await gw.ledger.accountsOf(PERIOD)).map((x) => [x.id, x.spent.rho]));
+    const accounts = new Map((await gw.ledger.accountsOf()).map((x) => [x.id, x.spent.rho]));
     const units = chargeUnits({ rho: CHARGE, delta: 0 }).rho;
     for (const n of NODE_IDS) {
-      expect(accounts.get(`NODE|${PERIOD}|${n}`)).toBe(3 * units);
-      expect(accounts.get(`MEMBER|${PERIOD}|${n}|eu-analyst`)).toBe(2 * units);
-      expect(accounts.get(`MEMBER|${PERIOD}|${n}|eu-analyst-2`)).toBe(units);
+      expect(accounts.get(`NODE|${n}`)).toBe(3 * units);
+      expect(accounts.get(`MEMBER|${n}|eu-analyst`)).toBe(2 * units);
+      expect(accounts.get(`MEMBER|${n}|eu-analyst-2`)).toBe(units);
     }
-    expect((await gw.ledger.reservations(PERIOD)).every((r) => r.status === 'ANSWERED' && r.rho === units)).toBe(true);
+    expect((await gw.ledger.reservations()).every((r) => r.status === 'ANSWERED' && r.rho === units)).toBe(true);
   });
 
   test('a failed strict query stays charged (no refund once a request has left)', async () => {
@@ -495,9 +494,9 @@ describe('budgets', () => {
     try {
       const r = await gql(gw2, PATTERN_QUERY, fresh(), await fx2.token('eu-analyst'));
       expect(r.errors![0]!.extensions!.code).toBe('NODE_UNAVAILABLE');
-      const reservations = await gw2.ledger.reservations(PERIOD);
+      const reservations = await gw2.ledger.reservations();
       expect(reservations.map((x) => x.status)).toEqual(['FAILED']);
-      const spent = (await gw2.ledger.accountsOf(PERIOD)).filter((a) => a.id.startsWith('NODE|')).map((a) => a.spent.rho);
+      const spent = (await gw2.ledger.accountsOf()).filter((a) => a.id.startsWith('NODE|')).map((a) => a.spent.rho);
       expect(spent).toEqual([1, 2, 3].map(() => chargeUnits({ rho: CHARGE, delta: 0 }).rho));
     } finally {
       nodes[2]!.behave({ delayMs: 0 });
@@ -595,13 +594,13 @@ describe('answer cache', () => {
     const q = fresh();
     nodes.forEach((n) => n.behave({ delayMs: 200 }));
     try {
-      const before = (await gw.ledger.reservations(PERIOD)).length;
+      const before = (await gw.ledger.reservations()).length;
       const tokens = await Promise.all(['eu-analyst', 'eu-analyst-2', 'eu-analyst', 'eu-analyst-2'].map((m) => fx.token(m)));
       const rs = await Promise.all(tokens.map((t) => gql<{ crossBorderPattern: Answer }>(gw, PATTERN_QUERY, q, t)));
       for (const r of rs) expect(r.errors, r.text).toBeUndefined();
       expect(rs.filter((r) => !r.data!.crossBorderPattern.cached)).toHaveLength(1);
       expect(new Set(rs.map((r) => JSON.stringify(r.data!.crossBorderPattern.cells))).size).toBe(1);
-      expect((await gw.ledger.reservations(PERIOD)).length).toBe(before + 1);
+      expect((await gw.ledger.reservations()).length).toBe(before + 1);
     } finally {
       nodes.forEach((n) => n.behave({ delayMs: 0 }));
     }
@@ -655,7 +654,8 @@ describe('signed grants', () => {
         expect(c.fp).toBe(contributionFingerprint(n.requests.at(-1)!));
         expect(c.rho).toBe(CHARGE);
         expect(c.delta).toBe(0);
-        expect(c.per).toBe(PERIOD);
+        // per: when the reservation was made (ISO 8601), within the grant's lifetime
+        expect(Math.abs(Date.parse(c.per) / 1000 - c.iat)).toBeLessThanOrEqual(5);
         expect(c.exp - c.iat).toBe(60);
         expect(c.exp - c.iat).toBeLessThanOrEqual(MAX_GRANT_TTL_SECONDS);
         expect(Math.abs(c.iat - t0)).toBeLessThanOrEqual(5);
@@ -734,7 +734,7 @@ describe('one request, one admission', () => {
     const eu = await fx.token('eu-analyst-2');
     const sent = requestsOf(nodes);
     /** What has been spent (accounts are created at zero the first time a member asks). */
-    const spent = async () => ({ accounts: (await gw.ledger.accountsOf(PERIOD)).filter((a) => a.spent.rho > 0 || a.spent.delta > 0), reservations: (await gw.ledger.reservations(PERIOD)).length });
+    const spent = async () => ({ accounts: (await gw.ledger.accountsOf()).filter((a) => a.spent.rho > 0 || a.spent.delta > 0), reservations: (await gw.ledger.reservations()).length });
     const before = await spent();
     const over = await gql(gw, aliases(4), undefined, eu);
     expectRefusal(over, 'BUDGET_EXHAUSTED', 429);
@@ -744,18 +744,18 @@ describe('one request, one admission', () => {
     expect(fits.errors, fits.text).toBeUndefined();
     expect(Object.values(fits.data!).every((a) => a.cached === false)).toBe(true);
     expect(requestsOf(nodes)).toEqual(sent.map((n) => n + 3));
-    expect((await gw.ledger.reservations(PERIOD)).length).toBe(before.reservations + 3);
+    expect((await gw.ledger.reservations()).length).toBe(before.reservations + 3);
   });
 
   test('the same question asked twice in one request is answered once, at one charge', async () => {
     const q = `crossBorderPattern(groupBy: [COUNTRY], filter: { countries: ["DE", "FR"], from: "2024-01-01", to: "2026-12-31" }) { cached cells { country rawValue } }`;
-    const before = (await gw.ledger.reservations(PERIOD)).length;
+    const before = (await gw.ledger.reservations()).length;
     const sent = requestsOf(nodes);
     const r = await gql<Record<string, Answer>>(gw, `{ a: ${q} b: ${q} }`, undefined, await fx.token('eu-analyst'));
     expect(r.errors, r.text).toBeUndefined();
     expect(r.data!.a!.cells).toEqual(r.data!.b!.cells);
     expect([r.data!.a!.cached, r.data!.b!.cached]).toEqual([false, true]);
     expect(requestsOf(nodes)).toEqual(sent.map((n) => n + 1));
-    expect((await gw.ledger.reservations(PERIOD)).length).toBe(before + 1);
+    expect((await gw.ledger.reservations()).length).toBe(before + 1);
   });
 });

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildClientSchema, getIntrospectionQuery, getNamedType, isInputObjectType, isObjectType, type GraphQLNamedType, type IntrospectionQuery } from 'graphql';
-import { CONTRIBUTION_SDL, ledgerPeriod } from '../../schema/contract/index.js';
+import { CONTRIBUTION_SDL } from '../../schema/contract/index.js';
 import { SECTOR_IDS } from '../../schema/reference/index.js';
 import { buildGateway, createGateway, type BuiltGateway, type Gateway } from '../../gateway/app.js';
 import type { NodeConfig } from '../../gateway/config.js';
@@ -298,6 +298,7 @@ describe('answers, in-process: three honest nodes behind the stub scatter', () =
         'Coverage',
         'DateWindow',
         'Estimate',
+        'FederationBudget',
         'FederationHealth',
         'FederationNode',
         'ImpactAnswer',
@@ -313,6 +314,7 @@ describe('answers, in-process: three honest nodes behind the stub scatter', () =
         'PrevalenceAnswer',
         'PrivacyAmount',
         'PrivacyCharge',
+        'PrivacyLoss',
         'Query',
         'Ratio',
         'Selection',
@@ -341,6 +343,7 @@ describe('answers, in-process: three honest nodes behind the stub scatter', () =
         'federationNodes',
         'me',
         'myBudget',
+        'myFederationBudget',
         'vulnerability',
         'vulnerabilities',
         'country',
@@ -399,8 +402,7 @@ describe('three honest nodes over HTTP', () => {
       expect(best.data!.crossBorderPattern.coverage.answered).toEqual(['cert-fr', 'cert-de']);
 
       // the timeout opened the node's circuit: a strict question is refused before anything is reserved
-      const period = ledgerPeriod();
-      const reserved = (await gw.ledger.reservations(period)).length;
+      const reserved = (await gw.ledger.reservations()).length;
       const sent = nodes.map((n) => n.requests.length);
       const t1 = performance.now();
       const strict = await pattern(gw, fresh());
@@ -409,13 +411,13 @@ describe('three honest nodes over HTTP', () => {
       expect(strict.data).toBeNull();
       expect(strict.errors![0]!.extensions).toMatchObject({ code: 'NODE_UNAVAILABLE', missing: [{ node: 'isac-energy', reason: 'UNREACHABLE' }] });
       expect(elapsed).toBeLessThan(100);
-      expect((await gw.ledger.reservations(period)).length).toBe(reserved);
+      expect((await gw.ledger.reservations()).length).toBe(reserved);
       expect(nodes.map((n) => n.requests.length)).toEqual(sent);
       // a best-effort question asks the others only, and charges only them
       const without = await pattern(gw, fresh({ quorum: 'BEST_EFFORT' }));
       expect(without.data!.crossBorderPattern.coverage.missing).toEqual([{ node: 'isac-energy', reason: 'UNREACHABLE', code: null }]);
       expect(nodes.map((n) => n.requests.length)).toEqual([sent[0]! + 1, sent[1]! + 1, sent[2]!]);
-      expect((await gw.ledger.reservations(period)).at(-1)!.nodes).toEqual(["cert-de", "cert-fr"]);
+      expect((await gw.ledger.reservations()).at(-1)!.nodes).toEqual(["cert-de", "cert-fr"]);
     } finally {
       slow.behave({ delayMs: 0 });
     }
