@@ -14,7 +14,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { ledgerPeriod } from '../../schema/contract/index.js';
 import { DEFAULT_CONFIG } from '../../gateway/config.js';
 import { Ledger } from '../../gateway/ledger/ledger.js';
 import { Budgets, resolveBudgets } from '../../gateway/ledger/budgets.js';
@@ -30,7 +29,6 @@ if (!PG_URL) console.log('ACCORD_TEST_PG_URL is not set: the PostgreSQL ledger t
 const DIALECTS = ['sqlite', ...(PG_URL ? ['postgresql'] : [])] as const;
 type DialectName = (typeof DIALECTS)[number];
 
-const PERIOD = ledgerPeriod();
 const CHARGE_UNITS = chargeUnits(planAggregate({ groupBy: ['COUNTRY'] }, { privacy: DEFAULT_CONFIG.privacy, defaultQuorum: 'STRICT', maxCells: 5000 }).zcdp);
 const CHARGE = fromUnits(CHARGE_UNITS).rho;
 const MEMBER_IDS = TEST_MEMBERS.filter((m) => m.tlpCeiling === 'AMBER').map((m) => m.id).concat('green-analyst');
@@ -83,7 +81,7 @@ async function readLedger(d: Db) {
   const orm = await openGatewayOrm({ db: d.db, ...(d.pgSchema ? { pgSchema: d.pgSchema } : {}) });
   const ledger = await Ledger.open(orm, () => new Budgets(resolveBudgets({})));
   try {
-    return { accounts: await ledger.accountsOf(PERIOD), reservations: await ledger.reservations(PERIOD) };
+    return { accounts: await ledger.accountsOf(), reservations: await ledger.reservations() };
   } finally {
     await ledger.close();
   }
@@ -168,7 +166,7 @@ describe.each(DIALECTS)('concurrency on %s', (dialect) => {
     await Promise.all(procs.map((p) => stopProcess(p, 'SIGTERM', 5_000)));
     procs = [];
     const { accounts, reservations } = await readLedger(d);
-    const nodeAccount = accounts.find((a) => a.id === `NODE|${PERIOD}|cert-x`)!;
+    const nodeAccount = accounts.find((a) => a.id === `NODE|cert-x`)!;
     expect(nodeAccount.spent.rho).toBe(N * CHARGE_UNITS.rho);
     const memberSum = accounts.filter((a) => a.id.startsWith('MEMBER|')).reduce((s, a) => s + a.spent.rho, 0);
     expect(memberSum).toBe(N * CHARGE_UNITS.rho);
@@ -194,8 +192,8 @@ describe.each(DIALECTS)('crash on %s', (dialect) => {
 
     const crashed = await readLedger(d);
     expect(crashed.reservations).toHaveLength(1);
-    expect(crashed.reservations[0]).toMatchObject({ member: 'eu-analyst', status: 'RESERVED', rho: CHARGE_UNITS.rho, nodes: ['cert-x'], period: PERIOD });
-    expect(crashed.accounts.find((a) => a.id === `NODE|${PERIOD}|cert-x`)!.spent.rho).toBe(CHARGE_UNITS.rho);
+    expect(crashed.reservations[0]).toMatchObject({ member: 'eu-analyst', status: 'RESERVED', rho: CHARGE_UNITS.rho, nodes: ['cert-x'] });
+    expect(crashed.accounts.find((a) => a.id === `NODE|cert-x`)!.spent.rho).toBe(CHARGE_UNITS.rho);
 
     node.behave({ delayMs: 0 });
     const second = await startGateway('gateway-restarted', fx, nodesFile, d);

@@ -300,7 +300,7 @@ const PREVALENCE_QUERY = /* GraphQL */ `
   query Prevalence($indicator: IndicatorInput!, $days: Int) {
     indicatorPrevalence(indicator: $indicator, days: $days) { indicatorType window { from to days } organisations { ${EST} } ${ENVELOPE} }
   }`;
-const BUDGET_QUERY = '{ myBudget { node period spent { rho delta } } }';
+const BUDGET_QUERY = '{ myBudget { node horizonDays spent { rho delta } } }';
 
 /** One analyst question: how to ask a never-asked variant, and the plan the gateway makes for it. */
 interface Question<A extends Envelope> {
