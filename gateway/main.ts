@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     quorum: o.quorum as QuorumMode,
     nodeTimeoutMs: num(o.nodeTimeoutMs),
     maxCells: num(o.maxCells),
+    dataStart: text(o.dataStart),
     refreshIntervalMs: num(o.refreshMs),
     logLevel: text(o.logLevel),
     privacy: given({ rho: num(o.rho), delta: num(o.delta), maxPartitions: num(o.maxPartitions), maxPerPartition: num(o.maxPerPartition) }),

@@ -41,11 +41,12 @@ describe('keyDomain', () => {
   const domain = (args: object, maxCells = 5_000) => keyDomain(canonicalQuery(args as never, 'STRICT'), maxCells);
 
   test('is the full public cross product, independent of any data', () => {
-    const d = domain({ groupBy: ['SECTOR', 'COUNTRY'], filter: { countries: ['FR', 'DE'] } });
+    const d = domain({ groupBy: ['COUNTRY', 'SECTOR'], filter: { countries: ['FR', 'DE'] } });
     expect(d.keys).toHaveLength(2 * SECTOR_IDS.length);
     // catalog order (ISO names: France before Germany), the last groupBy dimension varying fastest
-    expect(d.keys[0]).toEqual([SECTOR_IDS[0], 'FR']);
-    expect(d.keys[1]).toEqual([SECTOR_IDS[0], 'DE']);
+    expect(d.keys[0]).toEqual(['FR', SECTOR_IDS[0]]);
+    expect(d.keys[1]).toEqual(['FR', SECTOR_IDS[1]]);
+    expect(d.keys[SECTOR_IDS.length]).toEqual(['DE', SECTOR_IDS[0]]);
     expect(new Set(d.keys.map(joinKey)).size).toBe(d.keys.length);
   });
   test('without a country filter covers every country; regions form a partition', () => {

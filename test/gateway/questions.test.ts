@@ -56,9 +56,10 @@ describe('key domains with node-data keys', () => {
     const actor = planAggregate({ groupBy: ['ACTOR'] }, deps);
     expect(actor.domain.keys.length).toBe(ACTORS.length);
     const listed = planAggregate({ groupBy: ['TOOL', 'SECTOR'], filter: { tools: ['Cobalt Strike', ' Mimikatz '], sectors: ['energy'] } }, deps);
+    // the domain is in the canonical order (SECTOR before TOOL), whatever order the question used
     expect(listed.domain.keys).toEqual([
-      ['Cobalt Strike', 'energy'],
-      ['Mimikatz', 'energy'],
+      ['energy', 'Cobalt Strike'],
+      ['energy', 'Mimikatz'],
     ]);
     expect(listed.domain.open).toEqual([false, false]);
     expect(listed.selection).toBeNull();
@@ -87,18 +88,18 @@ describe('key domains with node-data keys', () => {
 });
 
 describe('validation of node-data keys', () => {
-  const plan = planAggregate({ groupBy: ['TOOL', 'SECTOR'], filter: { sectors: ['energy', 'healthcare-public-health'] } }, deps);
+  const plan = planAggregate({ groupBy: ['SECTOR', 'TOOL'], filter: { sectors: ['energy', 'healthcare-public-health'] } }, deps);
   const exp = { node: 'n', queryId: plan.queryId, domain: plan.domain, bounds: plan.bounds };
   const c = (key: string[], count = 1) => ({ node: 'n', queryId: plan.queryId, units: 5, groups: [{ key, count, sum: null, disrupted: null }] });
   test('accepts a free-text value at the open position with public values elsewhere', () => {
-    const v = validateContribution(c(['Cobalt Strike', 'energy']), exp);
+    const v = validateContribution(c(['energy', 'Cobalt Strike']), exp);
     expect(v.ok && v.groups[0]).toMatchObject({ pos: -1, count: 1 });
   });
   test.each([
-    ['closed part outside the filter', ['Cobalt Strike', 'water']],
-    ['control character', ['Cobalt\u0001Strike', 'energy']],
-    ['empty value', ['', 'energy']],
-    ['overlong value', ['x'.repeat(201), 'energy']],
+    ['closed part outside the filter', ['water', 'Cobalt Strike']],
+    ['control character', ['energy', 'Cobalt\u0001Strike']],
+    ['empty value', ['energy', '']],
+    ['overlong value', ['energy', 'x'.repeat(201)]],
   ])('refuses %s', (_n, key) => {
     expect(validateContribution(c(key as string[]), exp).ok).toBe(false);
   });
@@ -110,7 +111,7 @@ describe('validation of node-data keys', () => {
     expect(validateContribution(mk('not a cve'), e).ok).toBe(false);
   });
   test('a repeated node-data key is refused', () => {
-    const twice = { ...c(['X', 'energy']), groups: [c(['X', 'energy']).groups[0]!, c(['X', 'energy']).groups[0]!] };
+    const twice = { ...c(['energy', 'X']), groups: [c(['energy', 'X']).groups[0]!, c(['energy', 'X']).groups[0]!] };
     expect(validateContribution(twice, exp).ok).toBe(false);
   });
 });
@@ -296,12 +297,12 @@ describe('trend, top-k and vintages are post-processing', () => {
     expect(topKArgs({ k: 5, by: 'EXPLOIT' })).toMatchObject({ measure: 'ORGANISATIONS', groupBy: ['EXPLOIT'] });
   });
   test('vintage shares are within each group', () => {
-    const a = fakeAnswer([
+    const a: AggregateAnswer = { ...fakeAnswer([
       { sector: 'energy', vintage: 'ZERO_DAY', rawValue: 10 },
       { sector: 'energy', vintage: 'OVER_3_YEARS', rawValue: 30 },
       { sector: 'healthcare-public-health', vintage: 'ZERO_DAY', rawValue: -3 },
       { sector: 'healthcare-public-health', vintage: 'OVER_3_YEARS', rawValue: 0 },
-    ]);
+    ]), groupBy: ['SECTOR', 'VINTAGE'] };
     const v = shapeVintages(a, ['SECTOR']);
     expect(v.cells.map((c) => c.share)).toEqual([0.25, 0.75, null, null]);
     expect(vintageArgs({ by: ['SECTOR'] }).groupBy).toEqual(['SECTOR', 'VINTAGE']);

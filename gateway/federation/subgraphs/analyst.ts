@@ -576,7 +576,7 @@ export function buildAnalystSchema(deps: AggregateDeps, options: AnalystSchemaOp
   const sector = entity('Sector', 'id');
   const resolvers = {
     Query: {
-      crossBorderPattern: async (_: unknown, args: AggregateArgs, ctx: AnalystExecutionContext) => shapePattern(await ask({ ...args, question: 'crossBorderPattern' }, ctx)),
+      crossBorderPattern: async (_: unknown, args: AggregateArgs, ctx: AnalystExecutionContext) => shapePattern(await ask({ ...args, question: 'crossBorderPattern' }, ctx), args.groupBy),
       trend: async (_: unknown, args: TrendArgs, ctx: AnalystExecutionContext) => shapeTrend(await ask(trendArgs(args), ctx), args.interval),
       topK: async (_: unknown, args: TopKArgs, ctx: AnalystExecutionContext) => shapeTopK(await ask(topKArgs(args), ctx), args.by, args.k),
       exploitVintages: async (_: unknown, args: VintageArgs, ctx: AnalystExecutionContext) => shapeVintages(await ask(vintageArgs(args), ctx), args.by ?? []),
