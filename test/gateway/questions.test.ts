@@ -22,6 +22,7 @@ import {
   prevalenceArgs,
   ratioEstimate,
   shapeImpact,
+  shapePattern,
   shapeTopK,
   shapeTrend,
   shapeVintages,
@@ -326,5 +327,51 @@ describe('indicator prevalence arguments', () => {
     expect(code(() => prevalenceArgs({ indicator: { type: 'vin', value: 'x' } }, key, '2024-06-30'))).toBe('INVALID_QUERY');
     expect(code(() => prevalenceArgs({ indicator: { type: 'ipv4-addr', value: '300.1.1.1' } }, key, '2024-06-30'))).toBe('INVALID_QUERY');
     expect(code(() => prevalenceArgs({ indicator: { type: 'ipv4-addr', value: '192.0.2.1' }, days: 0 }, key, '2024-06-30'))).toBe('INVALID_QUERY');
+  });
+});
+
+describe("answers come back in the asker's groupBy order", () => {
+  test('a reordered groupBy is the same aggregate, and its shaped answer follows the asked order', () => {
+    const filter = { countries: ['FR', 'DE'], sectors: ['energy', 'water'] };
+    const asked = planAggregate({ groupBy: ['SECTOR', 'COUNTRY'], filter }, deps);
+    const canonical = planAggregate({ groupBy: ['COUNTRY', 'SECTOR'], filter }, deps);
+    expect(asked.queryId).toBe(canonical.queryId);
+    expect(asked.request.groupBy).toEqual(['COUNTRY', 'SECTOR']);
+    const outcome: NodeOutcome = { node: 'a', ok: true, contribution: { node: 'a', queryId: asked.queryId, units: 100, groups: [{ key: ['DE', 'water'], count: 200, sum: null }] } };
+    const answer = gatherAggregate(asked, ['a'], [outcome], { logger: quiet });
+    const shaped = shapePattern(answer, ['SECTOR', 'COUNTRY']);
+    expect(shaped.groupBy).toEqual(['SECTOR', 'COUNTRY']);
+    // the asked order: sector slowest, country fastest (France before Germany in the catalog)
+    expect(shaped.cells.map((c) => [c.sector, c.country])).toEqual([
+      ['energy', 'FR'],
+      ['energy', 'DE'],
+      ['water', 'FR'],
+      ['water', 'DE'],
+    ]);
+    expect(shaped.cells[3]!.rawValue).toBe(answer.cells.find((c) => c.country === 'DE' && c.sector === 'water')!.rawValue);
+    expect(shapePattern(answer, ['COUNTRY', 'SECTOR']).cells).toEqual(answer.cells);
+    expect(code(() => shapePattern(answer, ['SECTOR']))).toBe('INTERNAL');
+  });
+  test('node-data cells follow the asked order too; vintages and impact keep their own by', () => {
+    const plan = planAggregate({ groupBy: ['TOOL', 'SECTOR'], filter: { sectors: ['energy', 'water'] } }, deps);
+    const answer: AggregateAnswer = {
+      ...fakeAnswer([
+        { sector: 'energy', tool: 'b', rawValue: 1, selected: true },
+        { sector: 'water', tool: 'a', rawValue: 2, selected: true },
+      ]),
+      groupBy: plan.query.groupBy,
+    };
+    expect(plan.query.groupBy).toEqual(['SECTOR', 'TOOL']);
+    expect(shapePattern(answer, ['TOOL', 'SECTOR']).cells.map((c) => c.tool)).toEqual(['a', 'b']);
+    const vintages: AggregateAnswer = {
+      ...fakeAnswer([
+        { country: 'FR', sector: 'energy', vintage: 'ZERO_DAY', rawValue: 1 },
+        { country: 'FR', sector: 'water', vintage: 'ZERO_DAY', rawValue: 2 },
+        { country: 'DE', sector: 'energy', vintage: 'ZERO_DAY', rawValue: 3 },
+        { country: 'DE', sector: 'water', vintage: 'ZERO_DAY', rawValue: 4 },
+      ]),
+      groupBy: ['COUNTRY', 'SECTOR', 'VINTAGE'],
+    };
+    expect(shapeVintages(vintages, ['SECTOR', 'COUNTRY']).cells.map((c) => c.value)).toEqual([1, 3, 2, 4]);
   });
 });
