@@ -33,6 +33,7 @@ export function gatewayProgram(): Command {
     .addOption(option('--quorum <mode>', 'default quorum', 'ACCORD_QUORUM').choices(QUORUM_MODES as string[]).default(DEFAULT_CONFIG.quorum))
     .addOption(option('--node-timeout-ms <ms>', 'per-node deadline', 'ACCORD_NODE_TIMEOUT_MS').default(DEFAULT_CONFIG.nodeTimeoutMs))
     .addOption(option('--max-cells <n>', 'largest number of cells an answer may release').default(DEFAULT_CONFIG.maxCells))
+    .addOption(option('--data-start <YYYY-MM-DD>', 'first day of the federation data: question windows are clamped to it and today', 'ACCORD_DATA_START').default(DEFAULT_CONFIG.dataStart))
     .addOption(option('--max-partitions <n>', 'L0 contribution bound per organisation').default(privacy.maxPartitions))
     .addOption(option('--max-per-partition <n>', 'L∞ contribution bound per organisation and cell (ORGANISATIONS uses 1)').default(privacy.maxPerPartition))
     .addOption(option('--refresh-ms <ms>', 'node SDL re-check interval (0 = off)').default(DEFAULT_CONFIG.refreshIntervalMs))

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { JSONWebKeySet } from 'jose';
 import { AccordError } from '../schema/errors.js';
+import { isIsoDate } from '../schema/contract/calendar.js';
 import { countryByAlpha2, isRegion } from '../schema/reference/index.js';
 import { DEFAULT_AUDIENCE, DEV_ISSUER } from './auth/dev-issuer.js';
 import type { BudgetConfigInput } from './ledger/budgets.js';
@@ -97,6 +98,12 @@ export interface GatewayConfig {
   nodeTimeoutMs: number;
   /** Largest number of cells a query may release (public-domain cross product). */
   maxCells: number;
+  /**
+   * First day of the federation's data, `YYYY-MM-DD`: with today (UTC) it bounds the public horizon
+   * every question's window is clamped to (docs/queries.md, "The same question"). Public policy,
+   * never read from a node.
+   */
+  dataStart: string;
   /** Re-check every node's SDL this often (ms); 0 disables the periodic refresh. */
   refreshIntervalMs: number;
   /**
@@ -151,6 +158,9 @@ export const DEFAULT_CONFIG: Readonly<Omit<GatewayConfig, 'nodes' | 'access' | '
   quorum: 'STRICT' as QuorumMode,
   nodeTimeoutMs: 10_000,
   maxCells: 5_000,
+  // 2000-01-01: the CVE list began in September 1999, so no incident record naming a CVE is older;
+  // earlier than any member's sharing history, so clamping to it drops no record in practice.
+  dataStart: '2000-01-01',
   refreshIntervalMs: 60_000,
   circuitCooldownMs: 5_000,
   maxNodeResponseBytes: 8 * 1024 * 1024,
@@ -264,6 +274,7 @@ export function resolveConfig(input: GatewayConfigInput = {}): GatewayConfig {
   if (!QUORUM_MODES.includes(cfg.quorum)) invalid(`quorum must be one of ${QUORUM_MODES.join(', ')}.`);
   positiveInt('nodeTimeoutMs', cfg.nodeTimeoutMs);
   positiveInt('maxCells', cfg.maxCells);
+  if (!isIsoDate(cfg.dataStart) || cfg.dataStart > new Date().toISOString().slice(0, 10)) invalid('dataStart must be a date written YYYY-MM-DD, not after today.');
   if (cfg.indicatorKey !== undefined && (typeof cfg.indicatorKey !== 'string' || cfg.indicatorKey.length < 16)) invalid('The indicator key must be at least 16 characters.');
   positiveInt('refreshIntervalMs', cfg.refreshIntervalMs, 0);
   positiveInt('circuitCooldownMs', cfg.circuitCooldownMs, 0);

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     quorum: o.quorum as QuorumMode,
     nodeTimeoutMs: num(o.nodeTimeoutMs),
     maxCells: num(o.maxCells),
+    dataStart: text(o.dataStart),
     refreshIntervalMs: num(o.refreshMs),
     circuitCooldownMs: num(o.circuitCooldownMs),
     maxRequestRho: num(o.maxRequestRho),

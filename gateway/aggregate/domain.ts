@@ -9,10 +9,10 @@
  * cells. Everything here derives from schema/reference and the calendar.
  */
 import { AccordError } from '../../schema/errors.js';
-import { ACTORS, COUNTRIES, KEV, SECTOR_IDS } from '../../schema/reference/index.js';
+import { ACTORS, KEV, SECTOR_IDS, type Country } from '../../schema/reference/index.js';
 import { days, isoMonth, isoWeek } from '../../schema/contract/calendar.js';
 import { VINTAGE_BUCKETS } from '../../schema/contract/contribution.js';
-import { CONTRIBUTING_TLP, type AggregateDimension, type AggregateQuery } from './query.js';
+import { CONTRIBUTING_TLP, admittedCountries, type AggregateDimension, type AggregateQuery } from './query.js';
 
 export interface KeyDomain {
   readonly groupBy: readonly AggregateDimension[];
@@ -42,6 +42,23 @@ const GEO: readonly AggregateDimension[] = ['COUNTRY', 'REGION', 'SUBREGION'];
 const TIME: readonly AggregateDimension[] = ['WEEK', 'MONTH'];
 const SEP = '\u0001';
 
+/**
+ * The dimensions of `groupBy` grouped into the factors the domain is the product of — geography
+ * together, time together, every other dimension alone — in the order of each factor's first
+ * dimension in `groupBy`. Within a factor, tuples come in an order that does not depend on the
+ * order of its dimensions.
+ */
+export function keyFactors(groupBy: readonly AggregateDimension[]): AggregateDimension[][] {
+  const out: AggregateDimension[][] = [];
+  for (const d of groupBy) {
+    const family = GEO.includes(d) ? GEO : TIME.includes(d) ? TIME : [d];
+    const f = out.find((x) => family.includes(x[0]!));
+    if (f) f.push(d);
+    else out.push([d]);
+  }
+  return out;
+}
+
 /** The inverse of {@link joinKey}. */
 export function splitKey(joined: string): string[] {
   return joined.split(SEP);
@@ -68,18 +85,7 @@ function distinct(tuples: Iterable<string[]>): string[][] {
   return [...seen.values()];
 }
 
-/** Countries the filter admits (countries ∩ regions ∩ subregions), in catalog order. */
-function filteredCountries(q: AggregateQuery) {
-  const { countries, regions, subregions } = q.filter;
-  return COUNTRIES.filter(
-    (c) =>
-      (!countries || countries.includes(c.alpha2)) &&
-      (!regions || regions.includes(c.region)) &&
-      (!subregions || subregions.includes(c.subregion)),
-  );
-}
-
-function geoValue(d: AggregateDimension, c: (typeof COUNTRIES)[number]): string {
+function geoValue(d: AggregateDimension, c: Country): string {
   return d === 'COUNTRY' ? c.alpha2 : d === 'REGION' ? c.region : c.subregion;
 }
 
@@ -92,7 +98,7 @@ export function keyDomain(q: AggregateQuery, maxCells: number): KeyDomain {
   const positions = (dims: readonly AggregateDimension[]) => q.groupBy.flatMap((d, i) => (dims.includes(d) ? [i] : []));
   const factors: Factor[] = [];
 
-  const countries = filteredCountries(q);
+  const countries = admittedCountries(q.filter);
   if (countries.length === 0) {
     throw new AccordError('INVALID_QUERY', 'The filter admits no country (its countries, regions and subregions exclude each other).');
   }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { AccordError } from '../../schema/errors.js';
 import { defaultEntropy, selectPartitions, type Entropy, type NoiseMechanism } from '../../schema/privacy/index.js';
 import type { AggregateAnswer, AggregateCell, MissingNode, ReleaseAccuracy } from './answer-types.js';
-import { splitKey } from './domain.js';
+import { joinKey, keyFactors, splitKey } from './domain.js';
 import type { AggregatePlan } from './plan.js';
 import type { NodeOutcome } from './ports.js';
 import type { AggregateDimension } from './query.js';
@@ -50,6 +50,41 @@ export const NO_KEY: Readonly<Pick<AggregateCell, KeyField>> = Object.freeze({
   tlp: null,
   vintage: null,
 });
+
+/**
+ * The answer in the order the asker wrote `groupBy`: the same cells, public ones in the order a
+ * domain enumerated in that order has (the last asked dimension varying fastest), then the
+ * node-data cells sorted by their key in the asker's order; `groupBy` echoed as asked. Answers are
+ * computed and cached in the canonical order so that reordered questions share them; this is
+ * post-processing of released values. Throws AccordError('INTERNAL') when `asked` is not an
+ * ordering of the answer's dimensions.
+ */
+export function inAskedOrder(a: AggregateAnswer, asked: readonly AggregateDimension[]): AggregateAnswer {
+  if (asked.length !== a.groupBy.length || a.groupBy.some((d) => !asked.includes(d))) {
+    throw new AccordError('INTERNAL', 'An answer was shaped for dimensions other than those it was computed for.');
+  }
+  if (asked.every((d, i) => d === a.groupBy[i])) return a;
+  const tuple = (c: AggregateCell, dims: readonly AggregateDimension[]): string => joinKey(dims.map((d) => c[CELL_FIELD[d]] ?? ''));
+  const publicCells = a.cells.filter((c) => !c.selected);
+  // The public cells are a full product of factors, so each factor's tuples first appear in that
+  // factor's own order: the first appearance ranks them.
+  const ranks = keyFactors(asked).map((dims) => {
+    const rank = new Map<string, number>();
+    for (const c of publicCells) {
+      const t = tuple(c, dims);
+      if (!rank.has(t)) rank.set(t, rank.size);
+    }
+    return { dims, rank };
+  });
+  const byRanks = publicCells.map((c) => ({ c, r: ranks.map(({ dims, rank }) => rank.get(tuple(c, dims))!) }));
+  byRanks.sort((x, y) => {
+    for (let i = 0; i < x.r.length; i++) if (x.r[i] !== y.r[i]) return x.r[i]! - y.r[i]!;
+    return 0;
+  });
+  const selected = a.cells.filter((c) => c.selected).map((c) => ({ c, k: tuple(c, asked) }));
+  selected.sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0));
+  return { ...a, groupBy: [...asked], cells: [...byRanks.map((x) => x.c), ...selected.map((x) => x.c)] };
+}
 
 /** How node-data keys are released (stated in every answer that has them). */
 export const SELECTION_METHOD = 'gaussian-threshold';

@@ -19,9 +19,20 @@ import {
   type PrivacyCharge,
   type Sensitivity,
 } from '../../schema/privacy/index.js';
-import type { PrivacyDefaults, QuorumMode } from '../config.js';
+import { DEFAULT_CONFIG, type PrivacyDefaults, type QuorumMode } from '../config.js';
 import { keyDomain, type KeyDomain } from './domain.js';
-import { boundsFor, canonicalQuery, contributionFilter, contributionMeasure, queryFingerprint, SEVERITY_CLAMP, type AggregateArgs, type AggregateQuery } from './query.js';
+import {
+  boundsFor,
+  canonicalQuery,
+  contributionFilter,
+  contributionMeasure,
+  CONTRIBUTING_TLP,
+  queryFingerprint,
+  SEVERITY_CLAMP,
+  utcToday,
+  type AggregateArgs,
+  type AggregateQuery,
+} from './query.js';
 
 /** What planning needs from the deployment. */
 export interface PlanDeps {
@@ -30,6 +41,10 @@ export interface PlanDeps {
   defaultQuorum: QuorumMode;
   /** Largest number of cells one answer may release. */
   maxCells: number;
+  /** First day of the federation's data, `YYYY-MM-DD` (the horizon's start); default `DEFAULT_CONFIG.dataStart`. */
+  dataStart?: string;
+  /** Today's UTC date (the horizon's end, included); the clock by default. */
+  today?: () => string;
 }
 
 /** Member-specific planning options admission applies (TLP ceiling). */
@@ -74,25 +89,45 @@ export interface AggregatePlan {
 }
 
 /**
+ * The L0 bound of a query: the deployment's, or the number of public cells when that is smaller and
+ * every key position is public.
+ *
+ * Privacy rests on the nodes enforcing whatever `maxPartitions` the bounds carry (in SQL, and
+ * validate.ts checks groups ≤ units × L0): an organisation then changes at most L0' = min(L0,
+ * |cells|) groups, so the L1/L2 bounds of schema/privacy/sensitivity.ts (K·L0·L∞ and K·√L0·L∞)
+ * hold with L0 replaced by L0'. Nothing is lost by the smaller bound: with every position public,
+ * the filter restricts each dimension to the domain's values, so a node's groups are cells of the
+ * domain and one organisation can reach at most |cells| of them. With an open position (node-data
+ * keys) the groups are not enumerable and the deployment's L0 stays.
+ */
+export function reachablePartitions(domain: KeyDomain, maxPartitions: number): number {
+  return domain.selection ? maxPartitions : Math.min(maxPartitions, Math.max(1, domain.keys.length));
+}
+
+/**
  * Validates the question and fixes everything the answer's privacy depends on, from public
- * parameters only. Throws AccordError: INVALID_QUERY (malformed question, too many cells),
- * INVALID_RHO / INVALID_DELTA / INVALID_BOUNDS (deployment parameters the core refuses).
+ * parameters only (the question, the deployment, the member's TLP ceiling and the horizon).
+ * Throws AccordError: INVALID_QUERY (malformed question, too many cells, a window outside the
+ * horizon, TLP levels all above the ceiling), INVALID_RHO / INVALID_DELTA / INVALID_BOUNDS
+ * (deployment parameters the core refuses).
  */
 export function planAggregate(args: AggregateArgs, deps: PlanDeps, options: PlanOptions = {}): AggregatePlan {
-  const query = canonicalQuery(args, deps.defaultQuorum);
+  const query = canonicalQuery(args, deps.defaultQuorum, { dataStart: deps.dataStart ?? DEFAULT_CONFIG.dataStart, today: (deps.today ?? utcToday)() });
   if (options.tlp) {
     const ceiling = new Set(options.tlp);
     const levels = query.filter.tlp ? query.filter.tlp.filter((t) => ceiling.has(t)) : [...ceiling].sort();
     if (levels.length === 0) {
       throw new AccordError('INVALID_QUERY', 'filter.tlp names only TLP levels above your TLP ceiling; ask for levels your membership allows.', { field: 'tlp' });
     }
-    query.filter.tlp = levels;
+    // every contributing level counted is the same as no TLP filter (canonicalQuery's rule)
+    if (levels.length < CONTRIBUTING_TLP.length) query.filter.tlp = levels;
+    else delete query.filter.tlp;
   }
   const domain = keyDomain(query, deps.maxCells);
   const { privacy } = deps;
   validateRho(privacy.rho);
   validateDelta(privacy.delta);
-  const bounds = boundsFor(query.measure, privacy);
+  const bounds = boundsFor(query.measure, { maxPartitions: reachablePartitions(domain, privacy.maxPartitions), maxPerPartition: privacy.maxPerPartition });
   const spec = { maxPartitions: bounds.maxPartitions, maxPerPartition: bounds.maxPerPartition, multiplicity: privacy.multiplicity };
   const sensitivity = countSensitivity(spec);
   let mechanism: NoiseMechanism;

@@ -1,17 +1,32 @@
 /**
  * An analyst's question as one aggregate, validated into a canonical form.
  *
- * Everything here depends on the query's public parameters only. The canonical form (sorted,
- * de-duplicated filter lists; fixed field order) gives identical questions the same fingerprint
- * (`queryId`), which nodes echo and which later serves caching and audit.
+ * Everything here depends on the query's public parameters and the public federation horizon only,
+ * never on node data. The canonical form is a function of the question's meaning: two questions
+ * that count the same records into the same cells get the same form, hence the same fingerprint
+ * (`queryId`), which nodes echo and which keys the answer cache (docs/queries.md, "The same
+ * question"). The rules:
+ *
+ * - `groupBy` in the fixed order of {@link AGGREGATE_DIMENSIONS} (answers are shown in the asker's
+ *   order again, see `inAskedOrder` in gather.ts);
+ * - filter lists as sets (trimmed, case-normalised, sorted, unique);
+ * - geography (`countries`, `regions`, `subregions`) as the set of countries it admits, written in
+ *   one form: nothing for every country, else `regions` when that set is a union of whole regions,
+ *   else `subregions` when it is a union of whole sub-regions, else `countries`;
+ * - `sectors` naming every sector of the taxonomy and `tlp` naming every contributing level are
+ *   absent (no restriction);
+ * - the window `[from, to)` clamped to the federation horizon `[dataStart, today + 1)`; a bound at
+ *   or past the horizon is absent, except for WEEK/MONTH grouping, whose keys enumerate the
+ *   clamped window, so both bounds stay explicit.
  */
 import { createHash } from 'node:crypto';
 import { AccordError } from '../../schema/errors.js';
 import type { ContributionBounds, ContributionFilter, Dimension, Measure } from '../../schema/contract/index.js';
-import { actorByName, countryByAlpha2, isRegion, isSector, isSubregion } from '../../schema/reference/index.js';
-import type { QuorumMode } from '../config.js';
-import { daysBetween, isIsoDate } from '../../schema/contract/calendar.js';
-import { CVE_ID, MAX_KEY_LENGTH } from '../../schema/contract/keys.js';
+import { COUNTRIES, SECTOR_IDS, type Country, actorByName, countryByAlpha2, isRegion, isSector, isSubregion } from '../../schema/reference/index.js';
+import { MAX_DIMENSIONS, MAX_FILTER_VALUES, MAX_INDICATORS } from '../../schema/contract/limits.js';
+import { DEFAULT_CONFIG, type QuorumMode } from '../config.js';
+import { dayStart, daysBetween, isIsoDate } from '../../schema/contract/calendar.js';
+import { normaliseCve, normaliseName } from '../../schema/contract/keys.js';
 
 /**
  * What an aggregate counts: incidents (L∞ = maxPerPartition), distinct organisations (L∞ = 1), or
@@ -60,37 +75,31 @@ export type QuestionKind = 'crossBorderPattern' | 'trend' | 'topK' | 'exploitVin
 /**
  * Canonical filter, in the contribution protocol's shape: absent lists mean "no restriction";
  * present lists are sorted and unique; CVE ids upper case; tool and actor names trimmed;
- * `indicators` are keyed hashes; `tlp` is the analyst's tlp filter intersected with the member's
- * TLP ceiling (absent: every level nodes contribute).
+ * geography in its one form; `indicators` are keyed hashes; `tlp` is the analyst's tlp filter
+ * intersected with the member's TLP ceiling (absent: every level nodes contribute); `from`/`to`
+ * inside the federation horizon.
  */
 export type AggregateFilter = ContributionFilter;
 
 export interface AggregateQuery {
   question: QuestionKind;
   measure: AggregateMeasure;
+  /** In canonical order (that of {@link AGGREGATE_DIMENSIONS}), whatever order the analyst asked in. */
   groupBy: AggregateDimension[];
   filter: AggregateFilter;
   quorum: QuorumMode;
 }
 
-/** Longest date window (days) a time-grouped query may span; the cell limit usually binds first. */
+/** Longest date window (days) a time-grouped query may span, after clamping to the horizon; the cell limit usually binds first. */
 export const MAX_WINDOW_DAYS = 3_660;
-const MAX_LIST = 1_000;
 /** TLP levels a node may contribute (AMBER+STRICT and RED never leave a node). */
 export const CONTRIBUTING_TLP = ['AMBER', 'CLEAR', 'GREEN'] as const;
 
-/** A CVE id in canonical (upper) case, or undefined. */
-export function canonicalCve(v: string): string | undefined {
-  const u = v.trim().toUpperCase();
-  return CVE_ID.test(u) ? u : undefined;
-}
+/** A CVE id in canonical (upper) case, or undefined: the contract's rule, as the importers store it. */
+export const canonicalCve = normaliseCve;
 
-/** A free-text key (tool or actor name), trimmed, or undefined when empty, too long or holding control characters. */
-export function canonicalName(v: string): string | undefined {
-  const t = v.trim();
-  // eslint-disable-next-line no-control-regex
-  return t.length > 0 && t.length <= MAX_KEY_LENGTH && !/[\u0000-\u001f\u007f]/.test(t) ? t : undefined;
-}
+/** A free-text key (tool or actor name) in the contract's form, as the importers store it (white space collapsed, cut at the key limit), or undefined when nothing is left. */
+export const canonicalName = normaliseName;
 
 function bad(message: string, details?: Record<string, unknown>): never {
   throw new AccordError('INVALID_QUERY', message, details);
@@ -100,11 +109,12 @@ function canonicalList(
   name: string,
   list: readonly string[] | null | undefined,
   normalise: (v: string) => string | undefined,
+  max = MAX_FILTER_VALUES,
 ): string[] | undefined {
   if (list === null || list === undefined) return undefined;
   if (!Array.isArray(list)) bad(`filter.${name} must be a list of strings.`);
   if (list.length === 0) bad(`filter.${name} is empty; omit it to mean "no restriction".`);
-  if (list.length > MAX_LIST) bad(`filter.${name} has more than ${MAX_LIST} entries.`);
+  if (list.length > max) bad(`filter.${name} has more than ${max} entries; ask several questions or leave the filter out.`, { field: name, max });
   const out = new Set<string>();
   for (const v of list) {
     const n = typeof v === 'string' ? normalise(v) : undefined;
@@ -114,12 +124,94 @@ function canonicalList(
   return [...out].sort();
 }
 
+/** The public federation horizon: the declared first day of the data and today (UTC), both `YYYY-MM-DD`. */
+export interface Horizon {
+  dataStart: string;
+  today: string;
+}
+
+/** Today's date in UTC, `YYYY-MM-DD`. */
+export function utcToday(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+function dayAfter(date: string): string {
+  return new Date(dayStart(date) + 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Countries a canonical or raw geography admits (countries ∩ regions ∩ subregions), in catalog order. */
+export function admittedCountries(f: Pick<AggregateFilter, 'countries' | 'regions' | 'subregions'>): Country[] {
+  const { countries, regions, subregions } = f;
+  return COUNTRIES.filter(
+    (c) => (!countries || countries.includes(c.alpha2)) && (!regions || regions.includes(c.region)) && (!subregions || subregions.includes(c.subregion)),
+  );
+}
+
 /**
- * Validates the analyst's arguments and returns the canonical query.
- * Throws AccordError('INVALID_QUERY') for an unknown measure or dimension, a repeated dimension,
- * unknown filter values, a malformed or empty date window, or a time grouping without a window.
+ * The one form of a geography: nothing when it admits every country, else the whole regions, else
+ * the whole sub-regions, else the countries it admits. Two geographies admitting the same
+ * countries get the same form. Throws INVALID_QUERY when it admits no country.
  */
-export function canonicalQuery(args: AggregateArgs, defaultQuorum: QuorumMode): AggregateQuery {
+function canonicalGeography(f: Pick<AggregateFilter, 'countries' | 'regions' | 'subregions'>): Pick<AggregateFilter, 'countries' | 'regions' | 'subregions'> {
+  const admitted = admittedCountries(f);
+  if (admitted.length === 0) bad('The filter admits no country (its countries, regions and subregions exclude each other).');
+  if (admitted.length === COUNTRIES.length) return {};
+  const whole = (field: 'region' | 'subregion'): string[] | undefined => {
+    const names = new Set(admitted.map((c) => c[field]));
+    return COUNTRIES.filter((c) => names.has(c[field])).length === admitted.length ? [...names].sort() : undefined;
+  };
+  const regions = whole('region');
+  if (regions) return { regions };
+  const subregions = whole('subregion');
+  if (subregions) return { subregions };
+  return { countries: admitted.map((c) => c.alpha2).sort() };
+}
+
+/**
+ * The window `[from, to)` clamped to the horizon `[dataStart, today + 1)`. Without time grouping a
+ * bound at or past the horizon is dropped (no restriction); with it both bounds are required and
+ * kept. Throws INVALID_QUERY for a malformed date, from ≥ to, a window holding no day of the
+ * horizon, a time grouping without both bounds or a clamped time-grouped window longer than
+ * {@link MAX_WINDOW_DAYS}.
+ */
+function canonicalWindow(f: AggregateFilterInput, timeGrouped: boolean, horizon: Horizon): Pick<AggregateFilter, 'from' | 'to'> {
+  for (const k of ['from', 'to'] as const) {
+    const v = f[k];
+    if (v !== null && v !== undefined && !isIsoDate(v)) bad(`filter.${k} must be a date written YYYY-MM-DD.`);
+  }
+  const from = f.from ?? undefined;
+  const to = f.to ?? undefined;
+  if (from && to && from >= to) bad('filter.from must be before filter.to (from is inclusive, to exclusive).');
+  if (timeGrouped && (!from || !to)) bad('Grouping by WEEK or MONTH needs both filter.from and filter.to.');
+  const end = dayAfter(horizon.today);
+  const lo = from && from > horizon.dataStart ? from : horizon.dataStart;
+  const hi = to && to < end ? to : end;
+  if (lo >= hi) {
+    bad(`The window holds no day of the federation's data, which runs from ${horizon.dataStart} to today (${horizon.today}, UTC); move from/to inside.`, {
+      field: 'from',
+      dataStart: horizon.dataStart,
+      today: horizon.today,
+    });
+  }
+  if (timeGrouped) {
+    if (daysBetween(lo, hi) > MAX_WINDOW_DAYS) bad(`A time-grouped window may span at most ${MAX_WINDOW_DAYS} days; narrow from/to.`);
+    return { from: lo, to: hi };
+  }
+  return { ...(lo > horizon.dataStart ? { from: lo } : {}), ...(hi < end ? { to: hi } : {}) };
+}
+
+/** Position of each dimension in the canonical groupBy order. */
+const DIMENSION_RANK = new Map(AGGREGATE_DIMENSIONS.map((d, i) => [d, i]));
+
+/**
+ * Validates the analyst's arguments and returns the canonical query (the rules are in the module
+ * comment); `horizon` defaults to the configured default data start and today's UTC date.
+ * Throws AccordError('INVALID_QUERY') for an unknown measure or dimension, a repeated dimension,
+ * more than MAX_DIMENSIONS dimensions, unknown filter values, a list longer than MAX_FILTER_VALUES
+ * (MAX_INDICATORS for indicators), a filter that admits no country, a malformed or empty date
+ * window or one outside the horizon, or a time grouping without a window.
+ */
+export function canonicalQuery(args: AggregateArgs, defaultQuorum: QuorumMode, horizon: Horizon = { dataStart: DEFAULT_CONFIG.dataStart, today: utcToday() }): AggregateQuery {
   const measure = args.measure ?? 'INCIDENTS';
   if (!ALL_MEASURES.includes(measure)) bad(`measure must be one of ${AGGREGATE_MEASURES.join(', ')}.`);
   const question = args.question ?? 'crossBorderPattern';
@@ -128,19 +220,18 @@ export function canonicalQuery(args: AggregateArgs, defaultQuorum: QuorumMode): 
   const groupBy = [...args.groupBy];
   for (const d of groupBy) if (!AGGREGATE_DIMENSIONS.includes(d)) bad(`groupBy: unknown dimension; use ${AGGREGATE_DIMENSIONS.join(', ')}.`);
   if (new Set(groupBy).size !== groupBy.length) bad('groupBy names a dimension twice.');
+  if (groupBy.length > MAX_DIMENSIONS) bad(`groupBy may name at most ${MAX_DIMENSIONS} dimensions; ask with fewer.`, { field: 'groupBy', max: MAX_DIMENSIONS });
+  groupBy.sort((a, b) => DIMENSION_RANK.get(a)! - DIMENSION_RANK.get(b)!);
   const quorum = args.quorum ?? defaultQuorum;
   if (quorum !== 'STRICT' && quorum !== 'BEST_EFFORT') bad('quorum must be STRICT or BEST_EFFORT.');
 
   const f = args.filter ?? {};
-  const filter: AggregateFilter = {};
   const countries = canonicalList('countries', f.countries, (v) => countryByAlpha2(v)?.alpha2);
   const regions = canonicalList('regions', f.regions, (v) => (isRegion(v) ? v : undefined));
   const subregions = canonicalList('subregions', f.subregions, (v) => (isSubregion(v) ? v : undefined));
+  const filter: AggregateFilter = canonicalGeography({ ...(countries ? { countries } : {}), ...(regions ? { regions } : {}), ...(subregions ? { subregions } : {}) });
   const sectors = canonicalList('sectors', f.sectors, (v) => (isSector(v) ? v : undefined));
-  if (countries) filter.countries = countries;
-  if (regions) filter.regions = regions;
-  if (subregions) filter.subregions = subregions;
-  if (sectors) filter.sectors = sectors;
+  if (sectors && sectors.length < SECTOR_IDS.length) filter.sectors = sectors;
   const exploits = canonicalList('exploits', f.exploits, canonicalCve);
   const tools = canonicalList('tools', f.tools, canonicalName);
   const actors = canonicalList('actors', f.actors, (v) => {
@@ -151,22 +242,12 @@ export function canonicalQuery(args: AggregateArgs, defaultQuorum: QuorumMode): 
   if (exploits) filter.exploits = exploits;
   if (tools) filter.tools = tools;
   if (actors) filter.actors = actors;
-  if (tlp) filter.tlp = tlp;
+  if (tlp && tlp.length < CONTRIBUTING_TLP.length) filter.tlp = tlp;
   if (args.indicators !== null && args.indicators !== undefined) {
-    const ind = canonicalList('indicators', args.indicators, (v) => (/^[0-9a-f]{64}$/.test(v) ? v : undefined));
+    const ind = canonicalList('indicators', args.indicators, (v) => (/^[0-9a-f]{64}$/.test(v) ? v : undefined), MAX_INDICATORS);
     if (ind) filter.indicators = ind;
   }
-  for (const k of ['from', 'to'] as const) {
-    const v = f[k];
-    if (v === null || v === undefined) continue;
-    if (!isIsoDate(v)) bad(`filter.${k} must be a date written YYYY-MM-DD.`);
-    filter[k] = v;
-  }
-  if (filter.from && filter.to && filter.from >= filter.to) bad('filter.from must be before filter.to (from is inclusive, to exclusive).');
-  if (groupBy.includes('WEEK') || groupBy.includes('MONTH')) {
-    if (!filter.from || !filter.to) bad('Grouping by WEEK or MONTH needs both filter.from and filter.to.');
-    if (daysBetween(filter.from, filter.to) > MAX_WINDOW_DAYS) bad(`A time-grouped window may span at most ${MAX_WINDOW_DAYS} days; narrow from/to.`);
-  }
+  Object.assign(filter, canonicalWindow(f, groupBy.includes('WEEK') || groupBy.includes('MONTH'), horizon));
   return { question, measure, groupBy, filter, quorum };
 }
 

@@ -13,6 +13,7 @@ import { INDICATOR_TYPES, indicatorHash, normaliseIndicator } from '../../schema
 import { noiseHalfWidth } from '../../schema/privacy/index.js';
 import type { QuorumMode } from '../config.js';
 import type { AggregateAnswer, AggregateCell, ReleaseAccuracy } from './answer-types.js';
+import { inAskedOrder } from './gather.js';
 import { SEVERITY_CLAMP, type AggregateArgs, type AggregateDimension, type AggregateFilterInput, type AggregateMeasure, type QuestionKind } from './query.js';
 
 function bad(message: string, details?: Record<string, unknown>): never {
@@ -59,11 +60,12 @@ function envelope(a: AggregateAnswer, question: QuestionKind): Envelope {
   };
 }
 
-/** A crossBorderPattern answer: the aggregate's cells as they are. */
+/** A crossBorderPattern answer: the aggregate's cells, in the order of the asker's `groupBy`. */
 export type PatternAnswer = AggregateAnswer & Envelope;
 
-export function shapePattern(a: AggregateAnswer): PatternAnswer {
-  return { ...a, ...envelope(a, 'crossBorderPattern') };
+/** Throws AccordError('INTERNAL') when `groupBy` is not an ordering of the answer's dimensions. */
+export function shapePattern(a: AggregateAnswer, groupBy: readonly AggregateDimension[] = a.groupBy): PatternAnswer {
+  return { ...inAskedOrder(a, groupBy), ...envelope(a, 'crossBorderPattern') };
 }
 
 /** A noised count with its accuracy: the GraphQL `Estimate`. */
@@ -216,7 +218,8 @@ export function vintageArgs(a: VintageArgs): AggregateArgs {
   return { question: 'exploitVintages', measure: a.measure ?? 'INCIDENTS', groupBy: [...by, 'VINTAGE'], filter: a.filter ?? null, quorum: a.quorum ?? null, nodes: a.nodes ?? null };
 }
 
-export function shapeVintages(a: AggregateAnswer, by: readonly VintageGrouping[]): VintageAnswer {
+export function shapeVintages(answer: AggregateAnswer, by: readonly VintageGrouping[]): VintageAnswer {
+  const a = inAskedOrder(answer, [...by, 'VINTAGE']);
   const groupOf = (c: AggregateCell): string => JSON.stringify([c.sector, c.region, c.subregion, c.country]);
   const totals = new Map<string, number>();
   for (const c of a.cells) totals.set(groupOf(c), (totals.get(groupOf(c)) ?? 0) + c.value);
@@ -307,7 +310,8 @@ export function ratioEstimate(
   return { value, stdDev, low, high, confidence: RATIO_CONFIDENCE };
 }
 
-export function shapeImpact(a: AggregateAnswer, groupBy: readonly ImpactDimension[]): ImpactAnswer {
+export function shapeImpact(answer: AggregateAnswer, groupBy: readonly ImpactDimension[]): ImpactAnswer {
+  const a = inAskedOrder(answer, groupBy);
   const imp = a.impact;
   if (!imp) throw new AccordError('INTERNAL', 'An impact answer lacks its severity and disruption releases.');
   const h = (acc: ReleaseAccuracy): number => noiseHalfWidth(acc.mechanism as 'discrete-gaussian', acc.scale, RATIO_PART_CONFIDENCE);

@@ -35,7 +35,7 @@ export async function createFanout(options: GatewayConfigInput & { logger?: Logg
   const registry = new NodeRegistry(config.nodes, { client, timeoutMs: config.nodeTimeoutMs, logger, circuitCooldownMs: config.circuitCooldownMs });
   await registry.refresh();
   const scatter = new HttpScatter({ registry, client, timeoutMs: config.nodeTimeoutMs, logger, ...(options.headersFor ? { headersFor: options.headersFor } : {}) });
-  const deps: AggregateDeps = { scatter, privacy: config.privacy, defaultQuorum: config.quorum, maxCells: config.maxCells, logger };
+  const deps: AggregateDeps = { scatter, privacy: config.privacy, defaultQuorum: config.quorum, maxCells: config.maxCells, dataStart: config.dataStart, logger };
   return {
     registry,
     answer: (args) => answerAggregate(args, deps),

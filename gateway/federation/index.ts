@@ -35,7 +35,7 @@ export { REFERENCE_SDL, REFERENCE_SUBGRAPH_NAME, buildReferenceSubgraph } from '
 export { CatalogLocalDataSource } from './local-datasource.js';
 
 export interface FederationOptions {
-  config: Pick<GatewayConfig, 'privacy' | 'quorum' | 'maxCells' | 'nodeTimeoutMs' | 'indicatorKey'>;
+  config: Pick<GatewayConfig, 'privacy' | 'quorum' | 'maxCells' | 'dataStart' | 'nodeTimeoutMs' | 'indicatorKey'>;
   registry: NodeRegistry;
   client: NodeClient;
   logger: Logger;
@@ -53,7 +53,7 @@ export interface FederationOptions {
   platformAccess?: PlatformAccess;
   /** The federation indicator key (indicatorPrevalence). */
   indicatorKey?: string;
-  /** Today's UTC date (indicatorPrevalence windows); the clock by default. */
+  /** Today's UTC date (the horizon's end, indicatorPrevalence windows); the clock by default. */
   today?: () => string;
   /** Records every operation the reference subgraph receives (tests). */
   onReferenceRequest?: (request: { query: string; variables: unknown }) => void;
@@ -85,7 +85,9 @@ export function buildFederation(options: FederationOptions): Federation {
     privacy: config.privacy,
     defaultQuorum: config.quorum,
     maxCells: config.maxCells,
+    dataStart: config.dataStart,
     logger,
+    ...(options.today ? { today: options.today } : {}),
     ...(options.entropy ? { entropy: options.entropy } : {}),
     ...(options.gate ? { gate: options.gate } : {}),
   };

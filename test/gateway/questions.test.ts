@@ -22,6 +22,7 @@ import {
   prevalenceArgs,
   ratioEstimate,
   shapeImpact,
+  shapePattern,
   shapeTopK,
   shapeTrend,
   shapeVintages,
@@ -56,9 +57,10 @@ describe('key domains with node-data keys', () => {
     const actor = planAggregate({ groupBy: ['ACTOR'] }, deps);
     expect(actor.domain.keys.length).toBe(ACTORS.length);
     const listed = planAggregate({ groupBy: ['TOOL', 'SECTOR'], filter: { tools: ['Cobalt Strike', ' Mimikatz '], sectors: ['energy'] } }, deps);
+    // the domain is in the canonical order (SECTOR before TOOL), whatever order the question used
     expect(listed.domain.keys).toEqual([
-      ['Cobalt Strike', 'energy'],
-      ['Mimikatz', 'energy'],
+      ['energy', 'Cobalt Strike'],
+      ['energy', 'Mimikatz'],
     ]);
     expect(listed.domain.open).toEqual([false, false]);
     expect(listed.selection).toBeNull();
@@ -87,18 +89,18 @@ describe('key domains with node-data keys', () => {
 });
 
 describe('validation of node-data keys', () => {
-  const plan = planAggregate({ groupBy: ['TOOL', 'SECTOR'], filter: { sectors: ['energy', 'healthcare-public-health'] } }, deps);
+  const plan = planAggregate({ groupBy: ['SECTOR', 'TOOL'], filter: { sectors: ['energy', 'healthcare-public-health'] } }, deps);
   const exp = { node: 'n', queryId: plan.queryId, domain: plan.domain, bounds: plan.bounds };
   const c = (key: string[], count = 1) => ({ node: 'n', queryId: plan.queryId, units: 5, groups: [{ key, count, sum: null, disrupted: null }] });
   test('accepts a free-text value at the open position with public values elsewhere', () => {
-    const v = validateContribution(c(['Cobalt Strike', 'energy']), exp);
+    const v = validateContribution(c(['energy', 'Cobalt Strike']), exp);
     expect(v.ok && v.groups[0]).toMatchObject({ pos: -1, count: 1 });
   });
   test.each([
-    ['closed part outside the filter', ['Cobalt Strike', 'water']],
-    ['control character', ['Cobalt\u0001Strike', 'energy']],
-    ['empty value', ['', 'energy']],
-    ['overlong value', ['x'.repeat(201), 'energy']],
+    ['closed part outside the filter', ['water', 'Cobalt Strike']],
+    ['control character', ['energy', 'Cobalt\u0001Strike']],
+    ['empty value', ['energy', '']],
+    ['overlong value', ['energy', 'x'.repeat(201)]],
   ])('refuses %s', (_n, key) => {
     expect(validateContribution(c(key as string[]), exp).ok).toBe(false);
   });
@@ -110,7 +112,7 @@ describe('validation of node-data keys', () => {
     expect(validateContribution(mk('not a cve'), e).ok).toBe(false);
   });
   test('a repeated node-data key is refused', () => {
-    const twice = { ...c(['X', 'energy']), groups: [c(['X', 'energy']).groups[0]!, c(['X', 'energy']).groups[0]!] };
+    const twice = { ...c(['energy', 'X']), groups: [c(['energy', 'X']).groups[0]!, c(['energy', 'X']).groups[0]!] };
     expect(validateContribution(twice, exp).ok).toBe(false);
   });
 });
@@ -296,12 +298,12 @@ describe('trend, top-k and vintages are post-processing', () => {
     expect(topKArgs({ k: 5, by: 'EXPLOIT' })).toMatchObject({ measure: 'ORGANISATIONS', groupBy: ['EXPLOIT'] });
   });
   test('vintage shares are within each group', () => {
-    const a = fakeAnswer([
+    const a: AggregateAnswer = { ...fakeAnswer([
       { sector: 'energy', vintage: 'ZERO_DAY', rawValue: 10 },
       { sector: 'energy', vintage: 'OVER_3_YEARS', rawValue: 30 },
       { sector: 'healthcare-public-health', vintage: 'ZERO_DAY', rawValue: -3 },
       { sector: 'healthcare-public-health', vintage: 'OVER_3_YEARS', rawValue: 0 },
-    ]);
+    ]), groupBy: ['SECTOR', 'VINTAGE'] };
     const v = shapeVintages(a, ['SECTOR']);
     expect(v.cells.map((c) => c.share)).toEqual([0.25, 0.75, null, null]);
     expect(vintageArgs({ by: ['SECTOR'] }).groupBy).toEqual(['SECTOR', 'VINTAGE']);
@@ -325,5 +327,51 @@ describe('indicator prevalence arguments', () => {
     expect(code(() => prevalenceArgs({ indicator: { type: 'vin', value: 'x' } }, key, '2024-06-30'))).toBe('INVALID_QUERY');
     expect(code(() => prevalenceArgs({ indicator: { type: 'ipv4-addr', value: '300.1.1.1' } }, key, '2024-06-30'))).toBe('INVALID_QUERY');
     expect(code(() => prevalenceArgs({ indicator: { type: 'ipv4-addr', value: '192.0.2.1' }, days: 0 }, key, '2024-06-30'))).toBe('INVALID_QUERY');
+  });
+});
+
+describe("answers come back in the asker's groupBy order", () => {
+  test('a reordered groupBy is the same aggregate, and its shaped answer follows the asked order', () => {
+    const filter = { countries: ['FR', 'DE'], sectors: ['energy', 'water'] };
+    const asked = planAggregate({ groupBy: ['SECTOR', 'COUNTRY'], filter }, deps);
+    const canonical = planAggregate({ groupBy: ['COUNTRY', 'SECTOR'], filter }, deps);
+    expect(asked.queryId).toBe(canonical.queryId);
+    expect(asked.request.groupBy).toEqual(['COUNTRY', 'SECTOR']);
+    const outcome: NodeOutcome = { node: 'a', ok: true, contribution: { node: 'a', queryId: asked.queryId, units: 100, groups: [{ key: ['DE', 'water'], count: 200, sum: null }] } };
+    const answer = gatherAggregate(asked, ['a'], [outcome], { logger: quiet });
+    const shaped = shapePattern(answer, ['SECTOR', 'COUNTRY']);
+    expect(shaped.groupBy).toEqual(['SECTOR', 'COUNTRY']);
+    // the asked order: sector slowest, country fastest (France before Germany in the catalog)
+    expect(shaped.cells.map((c) => [c.sector, c.country])).toEqual([
+      ['energy', 'FR'],
+      ['energy', 'DE'],
+      ['water', 'FR'],
+      ['water', 'DE'],
+    ]);
+    expect(shaped.cells[3]!.rawValue).toBe(answer.cells.find((c) => c.country === 'DE' && c.sector === 'water')!.rawValue);
+    expect(shapePattern(answer, ['COUNTRY', 'SECTOR']).cells).toEqual(answer.cells);
+    expect(code(() => shapePattern(answer, ['SECTOR']))).toBe('INTERNAL');
+  });
+  test('node-data cells follow the asked order too; vintages and impact keep their own by', () => {
+    const plan = planAggregate({ groupBy: ['TOOL', 'SECTOR'], filter: { sectors: ['energy', 'water'] } }, deps);
+    const answer: AggregateAnswer = {
+      ...fakeAnswer([
+        { sector: 'energy', tool: 'b', rawValue: 1, selected: true },
+        { sector: 'water', tool: 'a', rawValue: 2, selected: true },
+      ]),
+      groupBy: plan.query.groupBy,
+    };
+    expect(plan.query.groupBy).toEqual(['SECTOR', 'TOOL']);
+    expect(shapePattern(answer, ['TOOL', 'SECTOR']).cells.map((c) => c.tool)).toEqual(['a', 'b']);
+    const vintages: AggregateAnswer = {
+      ...fakeAnswer([
+        { country: 'FR', sector: 'energy', vintage: 'ZERO_DAY', rawValue: 1 },
+        { country: 'FR', sector: 'water', vintage: 'ZERO_DAY', rawValue: 2 },
+        { country: 'DE', sector: 'energy', vintage: 'ZERO_DAY', rawValue: 3 },
+        { country: 'DE', sector: 'water', vintage: 'ZERO_DAY', rawValue: 4 },
+      ]),
+      groupBy: ['COUNTRY', 'SECTOR', 'VINTAGE'],
+    };
+    expect(shapeVintages(vintages, ['SECTOR', 'COUNTRY']).cells.map((c) => c.value)).toEqual([1, 3, 2, 4]);
   });
 });

@@ -607,7 +607,7 @@ type Question = (args: never, today: () => string) => { args: AggregateArgs; sha
 export function buildAnalyst(deps: AggregateDeps, options: AnalystSchemaOptions = {}): Analyst {
   const today = options.today ?? (() => new Date().toISOString().slice(0, 10));
   const questions: Record<QuestionKind, Question> = {
-    crossBorderPattern: (a: AggregateArgs) => ({ args: { ...a, question: 'crossBorderPattern' }, shape: (r) => shapePattern(r) }),
+    crossBorderPattern: (a: AggregateArgs) => ({ args: { ...a, question: 'crossBorderPattern' }, shape: (r) => shapePattern(r, a.groupBy) }),
     trend: (a: TrendArgs) => ({ args: trendArgs(a), shape: (r) => shapeTrend(r, a.interval) }),
     topK: (a: TopKArgs) => ({ args: topKArgs(a), shape: (r) => shapeTopK(r, a.by, a.k) }),
     exploitVintages: (a: VintageArgs) => ({ args: vintageArgs(a), shape: (r) => shapeVintages(r, a.by ?? []) }),
