@@ -452,10 +452,13 @@ function checkEnvelope(a: Envelope, plan: AggregatePlan): void {
   expect(a.coverage).toEqual({ asked: NODE_IDS, answered: NODE_IDS, missing: [], complete: true });
   expect(a.accuracy.mechanism).toMatch(/gaussian/i);
   expect(a.accuracy.scale).toBeCloseTo(plan.mechanism.scale, 9);
-  // σ² = Δ₂²/(2ρ) from the deployment's bounds (the core rounds σ² up on a fine grid)
-  expect(Math.abs(a.accuracy.scale ** 2 / countSigma2(plan.query.measure) - 1)).toBeLessThan(1e-6);
+  // L0 is the deployment's, or the number of cells when every key is public and there are fewer
+  const l0 = plan.domain.selection ? L0 : Math.min(L0, plan.domain.keys.length);
+  expect(plan.bounds.maxPartitions).toBe(l0);
+  // σ² = Δ₂²/(2ρ) from those bounds (the core rounds σ² up on a fine grid)
+  expect(Math.abs(a.accuracy.scale ** 2 / countSigma2(plan.query.measure, l0) - 1)).toBeLessThan(1e-6);
   expect(a.accuracy.ci95).toBe(discreteGaussianAccuracy(plan.mechanism.scale).ci95);
-  expect(a.accuracy.ci95).toBe(discreteGaussianAccuracy(Math.sqrt(countSigma2(plan.query.measure))).ci95);
+  expect(a.accuracy.ci95).toBe(discreteGaussianAccuracy(Math.sqrt(countSigma2(plan.query.measure, l0))).ci95);
   expect(a.accuracy.confidence).toBe(0.95);
   expect(a.charge).toEqual(plan.charge);
   if (plan.selection) {
@@ -467,10 +470,11 @@ function checkEnvelope(a: Envelope, plan: AggregatePlan): void {
 }
 
 /** σ² of the count noise, from the deployment parameters (independent of the gateway's plan). */
-function countSigma2(measure: string): number {
+/** σ² of a count release for `measure` with `l0` groups per organisation (the deployment's L0 by default). */
+function countSigma2(measure: string, l0 = L0): number {
   const lInf = measure === 'ORGANISATIONS' ? 1 : LINF;
   const rho = measure === 'IMPACT' ? RHO / 3 : RHO;
-  return (L0 * lInf * lInf) / (2 * rho);
+  return (l0 * lInf * lInf) / (2 * rho);
 }
 
 interface CountCell {
