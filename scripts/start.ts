@@ -58,7 +58,7 @@ const TOKEN_TTL_SECONDS = 12 * 3600;
 const NODE_MEMBER_CAP_RHO = Math.max(DEMO_BUDGETS.allocation.rho, ...DEMO_BUDGETS.allocations.map((a) => a.rho));
 
 /** K of the demo federation: a national CERT plus the energy ISAC. */
-const DEMO_ORGANISATION_MULTIPLICITY = 2;
+export const DEMO_ORGANISATION_MULTIPLICITY = 2;
 
 function nonNegativeInt(value: string): number {
   const n = Number(value);

@@ -17,6 +17,7 @@ import { DEFAULT_CONFIG } from '../../gateway/config.js';
 import { DEMO_MEMBERS } from '../../gateway/policy/defaults.js';
 import { oracleContribution } from '../../nodes/contribution/oracle.js';
 import { DEMO_NODES, generateFederation } from '../../scripts/synth/index.js';
+import { DEMO_ORGANISATION_MULTIPLICITY } from '../../scripts/start.js';
 import {
   START_MAIN,
   gql,
@@ -36,8 +37,9 @@ const ALPHA = 1e-6;
 const FROM = '2024-01-01';
 const TO = '2025-01-01';
 const { maxPartitions: L0, maxPerPartition: LINF, rho: RHO } = DEFAULT_CONFIG.privacy;
-/** Discrete Gaussian σ² for bounded counts: Δ₂² / (2ρ) with Δ₂² = L0 · L∞² (BS16 Prop. 1.6). */
-const SIGMA2 = (L0 * LINF * LINF) / (2 * RHO);
+/** Discrete Gaussian σ² for bounded counts: Δ₂² / (2ρ) with Δ₂² = K² · L0 · L∞² (BS16 Prop. 1.6; the demo's K). */
+const K = DEMO_ORGANISATION_MULTIPLICITY;
+const SIGMA2 = (K * K * L0 * LINF * LINF) / (2 * RHO);
 const NODE_IDS = DEMO_NODES.map((n) => n.id);
 
 let dir: string | undefined;
