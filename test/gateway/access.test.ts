@@ -726,6 +726,10 @@ describe('one request, one admission', () => {
     expectRefusal(r, 'INVALID_QUERY', 400);
     const denied = await gql(gw, aliases(2, 'sector: crossBorderPattern(groupBy: [SECTOR], filter: { countries: ["JP"] }) { cells { value } }'), undefined, await fx.token('eu-analyst'));
     expectRefusal(denied, 'POLICY_DENIED', 403);
+    // more dimensions than the contract allows: refused before anything is planned or reserved
+    const wide = await gql(gw, '{ crossBorderPattern(groupBy: [COUNTRY, SECTOR, TLP, VINTAGE, MONTH], filter: { countries: ["FR"], from: "2024-01-01", to: "2024-03-01" }) { cells { value } } }', undefined, await fx.token('eu-analyst'));
+    expect(wide.status, wide.text).toBe(400);
+    expect(wide.errors![0]!.extensions!.code).toBe('INVALID_QUERY'); // its message names the public limit
     expect(requestsOf(nodes)).toEqual(sent);
     expect(await ledgerState(gw)).toEqual(before);
   });
