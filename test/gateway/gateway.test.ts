@@ -16,7 +16,7 @@ import { buildGateway, createGateway, type BuiltGateway, type Gateway } from '..
 import type { NodeConfig } from '../../gateway/config.js';
 import { makeAccessFixture, type AccessFixture } from '../helpers/access.js';
 import { binomialUpperTail } from '../helpers/stats.js';
-import { createStubNode, startStubNode, stubScatter, unusedPort, type InProcessStubNode, type PlantedCell, type StubNode } from '../helpers/stub-node.js';
+import { createStubNode, failingScatter, startStubNode, stubScatter, unusedPort, type InProcessStubNode, type PlantedCell, type StubNode } from '../helpers/stub-node.js';
 import { gql as gqlAs, PATTERN_QUERY, quietLogger, type Answer } from './helpers.js';
 
 const DAY = '2024-06-15';
@@ -538,13 +538,7 @@ describe('error masking', () => {
       logger: quietLogger,
       refreshIntervalMs: 0,
       access: access(),
-      scatter: () => ({
-        admittedNodes: () => ['x'],
-        availability: async (ids) => ({ up: [...ids], down: [] }),
-        scatter: async () => {
-          throw new Error('secret 4711 at /srv/private');
-        },
-      }),
+      scatter: failingScatter('secret 4711 at /srv/private'),
     });
     try {
       const r = await pattern(gw, BY_COUNTRY_SECTOR);

@@ -269,3 +269,14 @@ export async function unusedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/** A scatter that admits one node `x` and fails with `message` when asked (for error-masking tests). */
+export function failingScatter(message: string): (headersFor: NodeHeaders) => Scatter {
+  return () => ({
+    admittedNodes: () => ['x'],
+    availability: async (ids) => ({ up: [...ids], down: [] }),
+    scatter: async () => {
+      throw new Error(message);
+    },
+  });
+}

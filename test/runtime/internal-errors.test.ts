@@ -17,6 +17,7 @@ import { createLogger } from '../../runtime/log.js';
 import { makeAccessFixture } from '../helpers/access.js';
 import { PATTERN_QUERY } from '../gateway/helpers.js';
 import { gql } from '../helpers/graphql.js';
+import { failingScatter } from '../helpers/stub-node.js';
 import { tempDir } from '../nodes/helpers/db.js';
 
 /** A logger whose JSON lines land in `lines`. */
@@ -84,13 +85,7 @@ describe('INTERNAL errors are logged with their cause', () => {
       logger,
       refreshIntervalMs: 0,
       access: fx.access({ db: `${fx.dir}/gateway.sqlite` }),
-      scatter: () => ({
-        admittedNodes: () => ['x'],
-        availability: async (ids) => ({ up: [...ids], down: [] }),
-        scatter: async () => {
-          throw new Error('secret 4711 at /srv/private');
-        },
-      }),
+      scatter: failingScatter('secret 4711 at /srv/private'),
     });
     try {
       const r = await gql(gw.url, PATTERN_QUERY, { groupBy: ['COUNTRY'] }, await fx.token('eu-analyst'));
