@@ -54,12 +54,12 @@ export const ERROR_CATALOG = {
   // --- reserved for access control and budgets ---
   UNAUTHENTICATED: { status: 401, summary: 'Missing, expired or invalid credentials.' },
   POLICY_DENIED: { status: 403, summary: 'The member’s access policy does not allow this query.' },
-  BUDGET_EXHAUSTED: { status: 429, summary: 'The privacy budget for this period does not cover the query’s charge.' },
+  BUDGET_EXHAUSTED: { status: 429, summary: 'The privacy budget over the horizon does not cover the query’s charge.' },
   REQUEST_CHARGE_EXCEEDED: {
     status: 400,
     summary: 'The questions of one request would reserve more than the per-request charge cap; nothing was reserved. Ask fewer questions per request.',
   },
-  NODE_BUDGET_EXHAUSTED: { status: 429, summary: 'The node’s own privacy cap for this period is spent.' },
+  NODE_BUDGET_EXHAUSTED: { status: 429, summary: 'The node’s own privacy cap over its horizon is spent.' },
   GRANT_INVALID: { status: 403, summary: 'A contribution request carried no valid, unexpired, unused grant.' },
 
   // --- ingestion ---
