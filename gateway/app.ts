@@ -11,9 +11,11 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { Logger } from 'pino';
 import { listen } from '../runtime/http.js';
+import { DEFAULT_REQUEST_LIMITS } from '../runtime/request-limits.js';
 import type { Entropy } from '../schema/privacy/index.js';
 import { AdmissionGate, type LedgerPort, type PolicyPort } from './admission/gate.js';
 import type { Scatter } from './aggregate/ports.js';
+import { ANSWER_TYPE } from './aggregate/questions.js';
 import { Authenticator } from './auth/authenticator.js';
 import { resolveConfig, type GatewayConfig, type GatewayConfigInput } from './config.js';
 import type { GatewayContext, Principal } from './context.js';
@@ -83,6 +85,9 @@ export interface Gateway extends BuiltGateway {
   /** Base URL of the GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
   url: string;
 }
+
+/** The cost weight of one analyst question in a request (`runtime/request-limits.ts`). */
+const QUESTION_WEIGHT = 100;
 
 /** How long a shutdown waits for in-flight requests before closing connections. */
 const STOP_GRACE_MS = 5_000;
@@ -195,6 +200,8 @@ export async function buildGateway(options: CreateGatewayOptions = {}): Promise<
         authenticate,
         context: async (req, principal) => ({ requestId: `r${++requests}`, headers: req.headers, principal }),
         documents: { [GRANT_KEYS_PATH]: () => signer.jwks },
+        // the questions that reserve budget weigh most in a request's cost
+        limits: { ...DEFAULT_REQUEST_LIMITS, weights: Object.fromEntries(Object.keys(ANSWER_TYPE).map((q) => [q, QUESTION_WEIGHT])) },
       }),
     );
 

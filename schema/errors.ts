@@ -35,6 +35,11 @@ export const ERROR_CATALOG = {
     summary: 'The HTTP request is not a GraphQL request the endpoint reads: a body that is not JSON, no query, a query that is not a string, variables that are not an object, or a GET without a CSRF-safe header.',
   },
   REQUEST_TOO_LARGE: { status: 413, summary: 'The request body exceeds the endpoint’s limit; the connection is closed as soon as the limit is passed.' },
+  QUERY_TOO_MANY_TOKENS: { status: 400, summary: 'The GraphQL document has more tokens than the endpoint accepts; it was not parsed further.' },
+  QUERY_TOO_DEEP: { status: 400, summary: 'The GraphQL document nests fields deeper than the endpoint accepts.' },
+  QUERY_TOO_MANY_ALIASES: { status: 400, summary: 'The GraphQL document uses more aliases than the endpoint accepts.' },
+  QUERY_TOO_MANY_DIRECTIVES: { status: 400, summary: 'The GraphQL document uses more directives than the endpoint accepts.' },
+  QUERY_TOO_COSTLY: { status: 400, summary: 'The GraphQL document’s weighted cost (fields, list sizes, questions) exceeds what one request may ask.' },
   NOT_FOUND: { status: 404, summary: 'No endpoint at this path.' },
   METHOD_NOT_ALLOWED: { status: 405, summary: 'The endpoint does not accept this HTTP method (the `allow` header lists those it does).' },
 

@@ -6,6 +6,9 @@
  * passed, malformed JSON is REQUEST_INVALID (400), an unknown path NOT_FOUND (404), each with the
  * one GraphQL error shape.
  *
+ * Request limits (tokens, depth, aliases, directives, weighted cost; `runtime/request-limits.ts`) are
+ * checked after authentication and before Apollo parses, validates or plans anything.
+ *
  * Authentication happens here, before the body is read: a GraphQL request whose credentials fail
  * gets 401 UNAUTHENTICATED and reaches nothing else (no parsing, planning, policy or node contact).
  */
@@ -15,6 +18,7 @@ import type { Logger } from 'pino';
 import { AccordError } from '../../schema/errors.js';
 import { respondWithApollo } from '../../runtime/apollo-http.js';
 import { asAccordError } from '../../runtime/graphql-errors.js';
+import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../../runtime/request-limits.js';
 import { DEFAULT_BODY_LIMIT, handleRequests, parseJsonBody, readBody, sendError, sendJson } from '../../runtime/http.js';
 
 export interface HttpFrontOptions<TContext extends BaseContext, TPrincipal = undefined> {
@@ -30,6 +34,8 @@ export interface HttpFrontOptions<TContext extends BaseContext, TPrincipal = und
   context: (req: http.IncomingMessage, principal: TPrincipal) => Promise<TContext>;
   /** Public documents served on GET (path → JSON body). */
   documents?: Record<string, () => unknown>;
+  /** Request limits checked before Apollo parses or plans (default: `DEFAULT_REQUEST_LIMITS`). */
+  limits?: RequestLimits;
 }
 
 const GRAPHQL_PATHS = new Set(['/', '/graphql']);
@@ -62,6 +68,6 @@ export function createRequestListener<TContext extends BaseContext, TPrincipal =
       const text = (await readBody(req, limit)).toString('utf8');
       body = (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json') ? parseJsonBody(text) : text;
     }
-    await respondWithApollo(apollo, req, res, { url, body, context: () => options.context(req, principal) });
+    await respondWithApollo(apollo, req, res, { url, body, context: () => options.context(req, principal), limits: options.limits ?? DEFAULT_REQUEST_LIMITS });
   });
 }

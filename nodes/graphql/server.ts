@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import { GRANT_HEADER } from '../../schema/contract/contribution.js';
 import { AccordError } from '../../schema/errors.js';
 import { respondWithApollo } from '../../runtime/apollo-http.js';
+import { DEFAULT_REQUEST_LIMITS } from '../../runtime/request-limits.js';
 import { makeFormatError, type ErrorMasking } from '../../runtime/graphql-errors.js';
 import { DEFAULT_BODY_LIMIT, handleRequests, parseJsonBody, readBody } from '../../runtime/http.js';
 import type { ContributionService } from '../contribution/service.js';
@@ -72,7 +73,7 @@ export async function buildGraphqlFront(opts: GraphqlFrontOptions): Promise<Grap
     const grantHeader = req.headers[GRANT_HEADER];
     const grant = typeof grantHeader === 'string' ? grantHeader : undefined;
     const requestId = randomUUID();
-    await respondWithApollo(apollo, req, res, { url, body, context: async () => ({ service, grant, requestId }) });
+    await respondWithApollo(apollo, req, res, { url, body, context: async () => ({ service, grant, requestId }), limits: DEFAULT_REQUEST_LIMITS });
   });
   let stopping: Promise<void> | undefined;
   return { apollo, listener, stop: () => (stopping ??= apollo.stop()) };

@@ -38,6 +38,13 @@ const BAD_REQUESTS: BadRequest[] = [
   { name: 'a PUT', code: 'METHOD_NOT_ALLOWED', send: (u, h) => fetch(u, { method: 'PUT', headers: { ...json, ...h }, body: '{}' }) },
   { name: 'a query that does not parse', code: 'INVALID_QUERY', send: (u, h) => post(u, h, JSON.stringify({ query: '{ contribution(' })) },
   { name: 'an unknown path', code: 'NOT_FOUND', send: (u, h) => post(new URL('/nope', u).href, h, '{}') },
+  // request limits (runtime/request-limits.ts), checked before the GraphQL server parses anything
+  { name: 'a document nested 3,000 deep (refused before the parser recurses)', code: 'QUERY_TOO_DEEP', send: (u, h) => post(u, h, JSON.stringify({ query: `{ ${'a { '.repeat(3000)}b${' }'.repeat(3000)} }` })) },
+  { name: 'a document of 6,000 tokens', code: 'QUERY_TOO_MANY_TOKENS', send: (u, h) => post(u, h, JSON.stringify({ query: `{ ${'__typename '.repeat(6000)}}` })) },
+  { name: 'a query nested 20 deep', code: 'QUERY_TOO_DEEP', send: (u, h) => post(u, h, JSON.stringify({ query: `{ ${'a { '.repeat(19)}b${' }'.repeat(19)} }` })) },
+  { name: 'a query with 100 aliases', code: 'QUERY_TOO_MANY_ALIASES', send: (u, h) => post(u, h, JSON.stringify({ query: `{ ${Array.from({ length: 100 }, (_, i) => `a${i}: __typename`).join(' ')} }` })) },
+  { name: 'a query with 40 directives', code: 'QUERY_TOO_MANY_DIRECTIVES', send: (u, h) => post(u, h, JSON.stringify({ query: `{ ${'__typename @include(if: true) '.repeat(40)}}` })) },
+  { name: 'a query asking for 6,000 rows', code: 'QUERY_TOO_COSTLY', send: (u, h) => post(u, h, JSON.stringify({ query: '{ rows(first: 6000) { id } }' })) },
 ];
 
 async function reply(res: Response): Promise<Reply> {
