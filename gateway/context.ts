@@ -9,7 +9,7 @@ import type { Member } from './members.js';
 /** An authenticated caller. */
 export interface Principal {
   member: Member;
-  /** Platform staff (token claim `roles` contains `staff`). */
+  /** Platform staff: the registry grants the role and the token's `roles` claim asks for it. */
   staff: boolean;
 }
 

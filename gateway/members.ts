@@ -23,7 +23,16 @@ export interface Member {
   groups: string[];
   /** Highest TLP level counted in the member's answers (default AMBER: everything nodes contribute). */
   tlpCeiling: TlpCeiling;
+  /**
+   * Roles platform staff granted the member (default none). A token acts in a role only when the
+   * member holds it here **and** the token asks for it (`roles` claim): a claim alone grants nothing.
+   */
+  roles: MemberRole[];
 }
+
+/** Roles a member may hold: `staff` may reload the access configuration and see node endpoints. */
+export const MEMBER_ROLES = ['staff'] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const GROUP_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
@@ -53,7 +62,9 @@ export function validateMembers(value: unknown): Member[] {
     }
     const tlp = m.tlpCeiling ?? 'AMBER';
     if (!TLP_CEILINGS.includes(tlp as TlpCeiling)) invalid(`Member "${m.id}": tlpCeiling must be one of ${TLP_CEILINGS.join(', ')}.`);
-    return { id: m.id, name: m.name, region: m.region, groups: [...new Set(groups as string[])].sort(), tlpCeiling: tlp as TlpCeiling };
+    const roles = m.roles ?? [];
+    if (!Array.isArray(roles) || !roles.every((r) => MEMBER_ROLES.includes(r as MemberRole))) invalid(`Member "${m.id}": roles must be a list of ${MEMBER_ROLES.join(', ')}.`);
+    return { id: m.id, name: m.name, region: m.region, groups: [...new Set(groups as string[])].sort(), tlpCeiling: tlp as TlpCeiling, roles: [...new Set(roles as MemberRole[])].sort() };
   });
 }
 

@@ -1,8 +1,9 @@
 /**
  * Member authentication: every GraphQL request carries `Authorization: Bearer <JWT>`, verified with
  * jose — signature (keys from a local JWKS file, an inline JWKS, or a JWKS URL), issuer, audience,
- * expiry (required) with a clock tolerance. The token's `sub` must be a registered member; a
- * `roles` claim containing `staff` marks platform staff. Anything else is UNAUTHENTICATED (401), and
+ * expiry (required) with a clock tolerance. The token's `sub` must be a registered member; it acts
+ * as platform staff only when the member registry grants the member the `staff` role and the
+ * token's `roles` claim asks for it (a claim alone grants nothing). Anything else is UNAUTHENTICATED (401), and
  * the request reaches nothing else.
  */
 import { readFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import type { Member } from '../members.js';
 /** An authenticated caller. */
 export interface Principal {
   member: Member;
-  /** Platform staff (token claim `roles` contains `staff`). */
+  /** Platform staff: the registry grants the role and the token's `roles` claim asks for it. */
   staff: boolean;
 }
 
@@ -118,8 +119,9 @@ export class Authenticator {
     const sub = payload.sub;
     const member = typeof sub === 'string' ? this.lookup(sub) : undefined;
     if (!member) throw unauthenticated('The token does not name a registered member; ask platform staff to register it.');
+    // staff: the registry grants the role and the token asks for it; a claim alone grants nothing
     const roles = payload.roles;
-    const staff = Array.isArray(roles) && roles.includes('staff');
+    const staff = member.roles.includes('staff') && Array.isArray(roles) && roles.includes('staff');
     return { member, staff };
   }
 }

@@ -7,9 +7,9 @@
 import type { Member } from '../members.js';
 
 export const DEMO_MEMBERS: readonly Member[] = Object.freeze([
-  { id: 'fr-anssi', name: 'ANSSI / CERT-FR (national CERT, France)', region: 'Europe', groups: ['eu', 'national-cert', 'nato'], tlpCeiling: 'AMBER' },
-  { id: 'eu-enisa', name: 'ENISA (EU agency for cybersecurity)', region: 'Europe', groups: ['eu', 'eu-agency'], tlpCeiling: 'AMBER' },
-  { id: 'jp-energy-isac', name: 'Energy ISAC member utility (Japan)', region: 'Asia', groups: ['energy', 'sector-isac'], tlpCeiling: 'GREEN' },
+  { id: 'fr-anssi', name: 'ANSSI / CERT-FR (national CERT, France)', region: 'Europe', groups: ['eu', 'national-cert', 'nato'], tlpCeiling: 'AMBER', roles: ['staff'] },
+  { id: 'eu-enisa', name: 'ENISA (EU agency for cybersecurity)', region: 'Europe', groups: ['eu', 'eu-agency'], tlpCeiling: 'AMBER', roles: [] },
+  { id: 'jp-energy-isac', name: 'Energy ISAC member utility (Japan)', region: 'Asia', groups: ['energy', 'sector-isac'], tlpCeiling: 'GREEN', roles: [] },
 ]);
 
 export const DEMO_POLICIES = /* cedar */ `// Accord access policies (Cedar). Default deny: a member may aggregate a node's data for a

@@ -36,7 +36,7 @@ const KINDS: Record<string, { kind: string; country?: string }> = {
   'isac-c': { kind: 'sector-isac' },
 };
 
-const MEMBERS = [...TEST_MEMBERS, { id: 'eu-analyst-2', name: 'Second EU analyst', region: 'Europe', groups: ['eu'], tlpCeiling: 'AMBER' as const }];
+const MEMBERS = [...TEST_MEMBERS, { id: 'eu-analyst-2', name: 'Second EU analyst', region: 'Europe', groups: ['eu'], tlpCeiling: 'AMBER' as const, roles: [] }];
 
 const POLICIES = `
 @id("members-may-aggregate")
@@ -187,6 +187,9 @@ describe('authentication', () => {
     expect(skewed.status).toBe(200);
     const staff = await gql(gw.url, '{ me { staff } }', undefined, await fx.token('platform-staff', { staff: true }));
     expect(staff.data!.me.staff).toBe(true);
+    // roles come from the member registry: a staff claim in the token of a member without the role grants nothing
+    const claimed = await gql(gw.url, '{ me { staff } }', undefined, await fx.token('eu-analyst', { staff: true }));
+    expect(claimed.data!.me.staff).toBe(false);
     expect((await fetch(new URL('/healthz', gw.url))).status).toBe(200);
     const keys = await fetch(new URL('/.well-known/accord-grant-keys.json', gw.url));
     expect(keys.status).toBe(200);

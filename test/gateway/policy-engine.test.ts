@@ -23,7 +23,7 @@ const NODES: PolicyNode[] = [
   { id: 'cert-jp', kind: 'national-cert', country: 'JP', region: 'Asia' },
   { id: 'isac-water', kind: 'sector-isac' },
 ];
-const MEMBERS: Member[] = [...DEMO_MEMBERS, { id: 'us-partner', name: 'US partner', region: 'Americas', groups: ['nato', 'sector-isac'], tlpCeiling: 'CLEAR' }];
+const MEMBERS: Member[] = [...DEMO_MEMBERS, { id: 'us-partner', name: 'US partner', region: 'Americas', groups: ['nato', 'sector-isac'], tlpCeiling: 'CLEAR', roles: [] }];
 
 /** The demo rules plus rules that read node attributes, TLP, filters and `has`. */
 const POLICIES = `${DEMO_POLICIES}

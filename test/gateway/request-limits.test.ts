@@ -1,7 +1,8 @@
 /**
  * One member cannot stall the gateway for everyone: the audit's requests (2,000 aliases of a 500-row
  * list; aliases of a charging question) are refused by the HTTP front before anything is parsed
- * for execution, planned or reserved, and another member's cheap query is answered meanwhile.
+ * for execution, planned or reserved, and another member's cheap query is answered meanwhile; and
+ * nothing shows a member the federation's topology (node endpoints are for staff).
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { buildGateway, listenGateway, type Gateway } from '../../gateway/app.js';
@@ -50,4 +51,13 @@ test('aliases of a charging question beyond the limit are refused before anythin
   // a small request of the same questions is answered
   const ok = await gql(gw.url, `{ ${[0, 1].map(q).join(' ')} }`, undefined, await fx.token('eu-analyst'));
   expect(ok.errors, ok.text).toBeUndefined();
+});
+
+test("node URLs are for platform staff only: a member sees every node's id and status, never its endpoint", async () => {
+  const member = await gql<{ federationNodes: Array<{ id: string; url: string | null }> }>(gw.url, '{ federationNodes { id status url } }', undefined, await fx.token('eu-analyst'));
+  expect(member.data!.federationNodes.map((n) => n.id)).toEqual(['cert-a', 'cert-b']);
+  expect(member.data!.federationNodes.every((n) => n.url === null)).toBe(true);
+  expect(member.text).not.toContain('.invalid');
+  const staff = await gql<{ federationNodes: Array<{ url: string | null }> }>(gw.url, '{ federationNodes { url } }', undefined, await fx.token('platform-staff', { staff: true }));
+  expect(staff.data!.federationNodes.map((n) => n.url)).toEqual(['http://cert-a.invalid/graphql', 'http://cert-b.invalid/graphql']);
 });

@@ -15,10 +15,10 @@ import type { Member } from '../../gateway/members.js';
 
 /** Members used by default: two regions, a staff account, a reduced TLP ceiling. */
 export const TEST_MEMBERS: Member[] = [
-  { id: 'eu-analyst', name: 'EU analyst', region: 'Europe', groups: ['eu', 'nato'], tlpCeiling: 'AMBER' },
-  { id: 'asia-analyst', name: 'Asia analyst', region: 'Asia', groups: ['partner'], tlpCeiling: 'AMBER' },
-  { id: 'green-analyst', name: 'Analyst with a GREEN ceiling', region: 'Europe', groups: ['eu'], tlpCeiling: 'GREEN' },
-  { id: 'platform-staff', name: 'Platform staff', region: 'Europe', groups: ['staff'], tlpCeiling: 'AMBER' },
+  { id: 'eu-analyst', name: 'EU analyst', region: 'Europe', groups: ['eu', 'nato'], tlpCeiling: 'AMBER', roles: [] },
+  { id: 'asia-analyst', name: 'Asia analyst', region: 'Asia', groups: ['partner'], tlpCeiling: 'AMBER', roles: [] },
+  { id: 'green-analyst', name: 'Analyst with a GREEN ceiling', region: 'Europe', groups: ['eu'], tlpCeiling: 'GREEN', roles: [] },
+  { id: 'platform-staff', name: 'Platform staff', region: 'Europe', groups: ['staff'], tlpCeiling: 'AMBER', roles: ['staff'] },
 ];
 
 export const ALLOW_ALL = '@id("allow-all")\npermit (principal, action, resource);\n';

@@ -71,7 +71,8 @@ type FederationNode {
   name: String!
   "national-cert, sector-isac, …"
   kind: String!
-  url: String!
+  "The node's internal endpoint: platform staff only (null for members; the topology is not theirs to see)."
+  url: String
   status: NodeStatus!
   "SHA-256 of the canonical SDL the node last published (null until it published one)."
   sdlHash: String
@@ -166,7 +167,10 @@ export function buildPlatformDataSource(registry: NodeRegistry, defaultQuorum: Q
       },
       myBudget: async (_: unknown, __: unknown, ctx: Partial<GatewayContext>) => (await needAccess().budgets(callerOf(ctx), registry.admitted().map((n) => n.id))).nodes,
       myFederationBudget: async (_: unknown, __: unknown, ctx: Partial<GatewayContext>) => (await needAccess().budgets(callerOf(ctx), [])).federation,
-      federationNodes: () => registry.list().map(nodeView),
+      federationNodes: (_: unknown, __: unknown, ctx: Partial<GatewayContext>) => {
+        const staff = ctx.principal?.staff === true;
+        return registry.list().map((n) => ({ ...nodeView(n), url: staff ? n.url : null }));
+      },
       federationHealth: () => {
         const nodes = registry.list();
         const count = (s: NodeSnapshot['status']) => nodes.filter((n) => n.status === s).length;
