@@ -3,7 +3,8 @@
  *
  * Promises:
  * - SQLite (better-sqlite3) for a file path or `:memory:`; the file's folder is created when
- *   missing (default mode, so the umask decides as for any other file). One connection, WAL for a
+ *   missing, and a new database file is created readable and writable by its owner only (0600;
+ *   SQLite's -wal and -shm files take its permissions). One connection, WAL for a
  *   file, `synchronous = NORMAL` (a committed transaction survives a crash of the process; surviving
  *   a power loss of the machine needs PostgreSQL or an OS that flushes on commit), foreign keys on,
  *   a page cache of `sqliteCacheMiB`, temporary tables in memory, memory-mapped reads and a busy
@@ -18,7 +19,7 @@
  * Throws AccordError('CONFIG_INVALID') for a malformed schema name; driver and migration errors
  * (unreachable server, unwritable file) propagate, and nothing is left open when they do.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { MikroORM, type EntitySchema, type MigrationObject, type Options } from '@mikro-orm/core';
 import { BetterSqliteDriver, type AbstractSqlDriver, type Knex } from '@mikro-orm/better-sqlite';
@@ -130,7 +131,12 @@ async function migratePostgres(orm: Orm, options: OrmOptions): Promise<void> {
 
 async function initSqlite(options: OrmOptions, common: Partial<Options>): Promise<Orm> {
   const file = options.db === ':memory:' ? options.db : resolve(options.db);
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true });
+    // raw incidents, indicators and ledgers: a new database file is readable by its owner only
+    // (SQLite gives its -wal and -shm files the database file's permissions)
+    closeSync(openSync(file, 'a', 0o600));
+  }
   const cacheKiB = Math.round((options.sqliteCacheMiB ?? 64) * 1024);
   return (await MikroORM.init({
     ...common,
