@@ -115,6 +115,7 @@ export async function buildGateway(options: CreateGatewayOptions = {}): Promise<
       issuer: a.tokenIssuer,
       audience: a.tokenAudience,
       clockToleranceSec: a.clockToleranceSec,
+      maxTokenLifetimeSec: a.maxTokenLifetimeSec,
     },
     (id) => access.member(id),
   );

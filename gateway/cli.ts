@@ -47,6 +47,7 @@ export function gatewayProgram(): Command {
     .addOption(option('--jwks-file <file>', 'member-token keys, a local JWKS', 'ACCORD_JWKS_FILE').default(null, '<data-dir>/dev-jwks.json unless --jwks-url'))
     .addOption(option('--jwks-url <url>', 'member-token keys, a JWKS URL (instead of --jwks-file)', 'ACCORD_JWKS_URL'))
     .addOption(option('--token-issuer <iss>', 'required iss of member tokens', 'ACCORD_TOKEN_ISSUER').default(access.tokenIssuer))
+    .addOption(option('--max-token-lifetime-sec <s>', 'longest a member token may still be valid for; longer-lived tokens are refused', 'ACCORD_MAX_TOKEN_LIFETIME_SEC').default(access.maxTokenLifetimeSec))
     .addOption(option('--token-audience <aud>', 'required aud of member tokens', 'ACCORD_TOKEN_AUDIENCE').default(access.tokenAudience))
     .addOption(option('--db <db>', 'ledger database: SQLite file or postgres:// URL', 'ACCORD_DB').default(null, '<data-dir>/gateway.sqlite'))
     .addOption(option('--pg-schema <name>', 'PostgreSQL schema for the gateway tables', 'ACCORD_PG_SCHEMA'))

@@ -50,6 +50,8 @@ export interface AccessConfig {
   tokenAudience: string;
   /** Accepted clock skew for token times, seconds. */
   clockToleranceSec: number;
+  /** Longest a member token may still be valid for (`exp` − now), seconds: longer-lived tokens are refused. */
+  maxTokenLifetimeSec: number;
   /** Members (inline) or a members file. */
   members: Member[] | string;
   /** Cedar policies (inline `{ text }`) or a `.cedar` file. */
@@ -139,6 +141,7 @@ export function defaultAccess(dataDir = './data'): AccessConfig {
     tokenIssuer: DEV_ISSUER,
     tokenAudience: DEFAULT_AUDIENCE,
     clockToleranceSec: 30,
+    maxTokenLifetimeSec: 24 * 3600,
     members: join(dir, 'members.json'),
     policies: join(dir, 'policies.cedar'),
     db: join(dir, 'gateway.sqlite'),
@@ -298,5 +301,6 @@ export function resolveAccess(input: Partial<AccessConfig> = {}): AccessConfig {
   if (!NODE_ID_RE.test(access.gatewayId)) invalid(`The gateway id must match ${NODE_ID_RE.source}.`);
   positiveInt('clockToleranceSec', access.clockToleranceSec, 0);
   if (access.clockToleranceSec > 300) invalid('clockToleranceSec must be ≤ 300.');
+  positiveInt('maxTokenLifetimeSec', access.maxTokenLifetimeSec);
   return access;
 }

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
       jwksUrl: o.jwksUrl,
       tokenIssuer: o.tokenIssuer,
       tokenAudience: o.tokenAudience,
+      maxTokenLifetimeSec: num(o.maxTokenLifetimeSec),
       db: o.db,
       pgSchema: o.pgSchema,
       signingKey: o.signingKey,

@@ -14,7 +14,7 @@ import { isEntry } from './entry.js';
 
 function hours(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 24 * 30) throw new InvalidArgumentError('must be a number of hours in (0, 720]');
+  if (!Number.isFinite(n) || n <= 0 || n > 24) throw new InvalidArgumentError('must be a number of hours in (0, 24] (the gateway refuses longer-lived tokens by default)');
   return n;
 }
 

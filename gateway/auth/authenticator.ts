@@ -1,7 +1,7 @@
 /**
  * Member authentication: every GraphQL request carries `Authorization: Bearer <JWT>`, verified with
  * jose — signature (keys from a local JWKS file, an inline JWKS, or a JWKS URL), issuer, audience,
- * expiry (required) with a clock tolerance. The token's `sub` must be a registered member; it acts
+ * expiry (required, at most `maxTokenLifetimeSec` ahead) with a clock tolerance. The token's `sub` must be a registered member; it acts
  * as platform staff only when the member registry grants the member the `staff` role and the
  * token's `roles` claim asks for it (a claim alone grants nothing). Anything else is UNAUTHENTICATED (401), and
  * the request reaches nothing else.
@@ -31,6 +31,8 @@ export interface AuthOptions {
   audience: string;
   /** Accepted clock skew for `exp`/`nbf`/`iat`, seconds (default 30). */
   clockToleranceSec?: number;
+  /** Longest a token may still be valid for (`exp` − now), seconds (default one day). */
+  maxTokenLifetimeSec?: number;
 }
 
 /** Asymmetric algorithms accepted for member tokens (never `none` or HMAC). */
@@ -115,6 +117,10 @@ export class Authenticator {
         throw unauthenticated('The token keys could not be fetched; retry later.');
       }
       throw unauthenticated('The token is malformed or uses an algorithm this gateway does not accept.');
+    }
+    const maxLifetime = this.options.maxTokenLifetimeSec ?? 24 * 3600;
+    if ((payload.exp as number) - Date.now() / 1000 > maxLifetime + (this.options.clockToleranceSec ?? 30)) {
+      throw new AccordError('UNAUTHENTICATED', 'The token is valid for longer than this gateway accepts; get a shorter-lived one.', { maxLifetimeSec: maxLifetime });
     }
     const sub = payload.sub;
     const member = typeof sub === 'string' ? this.lookup(sub) : undefined;

@@ -187,6 +187,10 @@ describe('authentication', () => {
     expect(skewed.status).toBe(200);
     const staff = await gql(gw.url, '{ me { staff } }', undefined, await fx.token('platform-staff', { staff: true }));
     expect(staff.data!.me.staff).toBe(true);
+    // a token valid for longer than the gateway accepts (a day by default) is refused
+    const century = await gql(gw.url, '{ me { id } }', undefined, await fx.token('eu-analyst', { expiresIn: 100 * 365 * 86_400 }));
+    expect(century.status).toBe(401);
+    expect(century.errors![0]!.extensions).toMatchObject({ code: 'UNAUTHENTICATED', maxLifetimeSec: 86_400 });
     // roles come from the member registry: a staff claim in the token of a member without the role grants nothing
     const claimed = await gql(gw.url, '{ me { staff } }', undefined, await fx.token('eu-analyst', { staff: true }));
     expect(claimed.data!.me.staff).toBe(false);
