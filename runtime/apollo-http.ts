@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
-import { checkRequestLimits, type RequestLimits } from './request-limits.js';
+import { enforceRequestLimits, type RequestLimits } from './request-limits.js';
 
 export interface ApolloRequest<TContext extends BaseContext> {
   /** The request's URL (its query string carries a GET's parameters). */
@@ -32,7 +32,7 @@ function queryText(url: URL, body: unknown): string | undefined {
 export async function respondWithApollo<TContext extends BaseContext>(apollo: ApolloServer<TContext>, req: IncomingMessage, res: ServerResponse, request: ApolloRequest<TContext>): Promise<void> {
   if (request.limits) {
     const query = queryText(request.url, request.body);
-    if (query !== undefined) checkRequestLimits(query, request.limits); // throws the limit's AccordError
+    if (query !== undefined) enforceRequestLimits(query, request.limits); // throws the limit's AccordError
   }
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {

@@ -124,3 +124,20 @@ export function checkRequestLimits(query: string, limits: RequestLimits): Docume
   if (m.cost > limits.maxCost) throw new AccordError('QUERY_TOO_COSTLY', 'The query asks for more work than one request may (fields, list sizes and questions weigh); split it or ask for fewer rows.', { max: limits.maxCost, cost: m.cost });
   return doc;
 }
+
+/** Queries that passed, per limits object: a repeated query (the common case) is not parsed again here. */
+const passed = new WeakMap<RequestLimits, Set<string>>();
+const PASSED_MAX = 1_000;
+
+/**
+ * {@link checkRequestLimits}, remembering the last queries that passed under `limits` so that a
+ * repeated query costs one set lookup. Throws what it throws.
+ */
+export function enforceRequestLimits(query: string, limits: RequestLimits): void {
+  let seen = passed.get(limits);
+  if (seen?.has(query)) return;
+  checkRequestLimits(query, limits);
+  if (!seen) passed.set(limits, (seen = new Set()));
+  if (seen.size >= PASSED_MAX) seen.clear();
+  seen.add(query);
+}

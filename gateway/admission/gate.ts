@@ -18,6 +18,7 @@
 import { AccordError } from '../../schema/errors.js';
 import type { Logger } from 'pino';
 import type { AggregateAnswer, PolicyExclusion } from '../aggregate/answer-types.js';
+import { nodesToAsk } from '../aggregate/answer.js';
 import type { AggregatePlan } from '../aggregate/plan.js';
 import type { Admission, AdmissionInput, AdmissionPort, Scatter } from '../aggregate/ports.js';
 import type { GatewayContext } from '../context.js';
@@ -97,16 +98,7 @@ export class AdmissionGate implements AdmissionPort {
     // 2. nodes known to be down are left out before anything is reserved
     const down = new Set((await availability([...new Set(decided.flatMap((d) => d.allowed))])).down);
     const questions: Question[] = decided.map((d) => {
-      const missing = d.allowed.filter((n) => down.has(n)).map((node) => ({ node, reason: 'UNREACHABLE' }));
-      if (missing.length > 0 && d.plan.query.quorum === 'STRICT') {
-        throw new AccordError(
-          'NODE_UNAVAILABLE',
-          'A node this strict-quorum question needs is known to be down, so nothing was asked or charged; retry later or with quorum BEST_EFFORT.',
-          { missing },
-        );
-      }
-      const nodes = d.allowed.filter((n) => !down.has(n));
-      if (nodes.length === 0) throw new AccordError('NO_NODES', 'Every node this question may ask is known to be down; nothing was asked or charged. Retry later.', { missing });
+      const nodes = nodesToAsk(d.plan, d.allowed, down);
       return { ...d, nodes, cacheKey: answerCacheKey(d.plan.queryId, d.allowed) };
     });
 

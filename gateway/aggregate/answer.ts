@@ -19,7 +19,7 @@ import { AccordError } from '../../schema/errors.js';
 import type { GatewayContext } from '../context.js';
 import type { AggregateAnswer } from './answer-types.js';
 import { gatherAggregate, type GatherDeps } from './gather.js';
-import { planAggregate, type PlanDeps } from './plan.js';
+import { planAggregate, type AggregatePlan, type PlanDeps } from './plan.js';
 import type { Admission, AdmissionInput, AdmissionPort, NodeOutcome, Scatter } from './ports.js';
 import { canonicalNodes, type AggregateArgs } from './query.js';
 
@@ -67,16 +67,31 @@ export async function answerAggregate(args: AggregateArgs, deps: AggregateDeps, 
   return (await answerAll([args], deps, caller))[0]!;
 }
 
+/**
+ * The nodes of `asked` a question sends its request to: those not known to be `down`. Throws
+ * AccordError NODE_UNAVAILABLE when a STRICT question needs a node that is down, NO_NODES when none
+ * is left — before anything is reserved or sent.
+ */
+export function nodesToAsk(plan: AggregatePlan, asked: readonly string[], down: ReadonlySet<string>): string[] {
+  const missing = asked.filter((n) => down.has(n)).map((node) => ({ node, reason: 'UNREACHABLE' }));
+  if (missing.length > 0 && plan.query.quorum === 'STRICT') {
+    throw new AccordError(
+      'NODE_UNAVAILABLE',
+      'A node this strict-quorum question needs is known to be down, so nothing was asked or charged; retry later or with quorum BEST_EFFORT.',
+      { missing },
+    );
+  }
+  const nodes = asked.filter((n) => !down.has(n));
+  if (nodes.length === 0) throw new AccordError('NO_NODES', 'Every node this question may ask is known to be down; nothing was asked or charged. Retry later.', { missing });
+  return nodes;
+}
+
 /** A question admitted without a gate: planned, nodes known to be down left out, nothing charged. */
 async function ungated(input: AdmissionInput, availability: Scatter['availability']): Promise<Fresh> {
   const plan = input.plan({});
   const asked = [...input.candidates];
-  const { up, down } = await availability(asked);
-  if (down.length > 0 && plan.query.quorum === 'STRICT') {
-    throw new AccordError('NODE_UNAVAILABLE', 'A node this strict-quorum question needs is known to be down; nothing was asked.', { missing: down.map((node) => ({ node, reason: 'UNREACHABLE' })) });
-  }
-  if (up.length === 0) throw new AccordError('NO_NODES', 'Every node this question may ask is known to be down; nothing was asked.');
-  return { kind: 'fresh', plan, asked, nodes: up, grant: undefined, answered: async (answer) => answer, failed: async () => undefined };
+  const nodes = nodesToAsk(plan, asked, new Set((await availability(asked)).down));
+  return { kind: 'fresh', plan, asked, nodes, grant: undefined, answered: async (answer) => answer, failed: async () => undefined };
 }
 
 /** Scatters a fresh question to its nodes and gathers; nodes left out as down are missing (UNREACHABLE). */

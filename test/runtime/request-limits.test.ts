@@ -1,7 +1,7 @@
 /** The request limits as pure functions: what each measures, and which code each crossing gets. */
 import { parse } from 'graphql';
 import { describe, expect, test } from 'vitest';
-import { checkRequestLimits, DEFAULT_REQUEST_LIMITS, lexicalNesting, measureDocument } from '../../runtime/request-limits.js';
+import { checkRequestLimits, DEFAULT_REQUEST_LIMITS, enforceRequestLimits, lexicalNesting, measureDocument } from '../../runtime/request-limits.js';
 import { codeOf } from '../helpers/errors.js';
 
 describe('measureDocument', () => {
@@ -43,4 +43,13 @@ describe('checkRequestLimits', () => {
     expect(codeOf(() => checkRequestLimits(`{ ${'a { '.repeat(L.maxDepth - 1)}b${' }'.repeat(L.maxDepth - 1)} }`, L))).toBeUndefined();
     expect(checkRequestLimits('{ a(', L)).toBeUndefined();
   });
+});
+
+test('enforceRequestLimits remembers what passed, never what failed', () => {
+  const limits = { ...DEFAULT_REQUEST_LIMITS, maxAliases: 1 };
+  expect(codeOf(() => enforceRequestLimits('{ a: b }', limits))).toBeUndefined();
+  expect(codeOf(() => enforceRequestLimits('{ a: b }', limits))).toBeUndefined();
+  for (let i = 0; i < 2; i++) expect(codeOf(() => enforceRequestLimits('{ a: b c: d }', limits))).toBe('QUERY_TOO_MANY_ALIASES');
+  // another limits object judges afresh
+  expect(codeOf(() => enforceRequestLimits('{ a: b }', { ...limits, maxAliases: 0 }))).toBe('QUERY_TOO_MANY_ALIASES');
 });
